@@ -1,0 +1,101 @@
+/**
+ * The kernel contract of nn-core: every hot loop of training goes through one of these functions.
+ *
+ * Two implementations exist behind this one interface: `js.ts`, the readable TypeScript reference (and the
+ * fallback), and `native.ts`, an N-API addon over OpenBLAS. Tests hold the native kernels against the
+ * TypeScript ones, so both must follow these rules exactly:
+ * - Matrices are dense and row-major. All array arguments of one call share one dtype
+ *   (all Float32Array or all Float64Array); mixing them is a programming error.
+ * - Outputs come first, then inputs, then dimensions. Kernels write into caller-given outputs and never
+ *   allocate. They do not check shapes: callers check once at API boundaries.
+ * - Shapes are in the comments: (rows, cols).
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+/** Hidden-layer (and output) activation codes shared with the native addon. */
+export const Act = { Identity: 0, Sigmoid: 1, Tanh: 2, Relu: 3, LeakyRelu: 4 } as const;
+export type Act = (typeof Act)[keyof typeof Act];
+
+/** Output activation + loss pairs that have a fused kernel. */
+export const OutLoss = {
+  /** sigmoid outputs, binary cross-entropy summed over the outputs (the question's cost) */
+  SigmoidBce: 0,
+  /** softmax outputs, categorical cross-entropy */
+  SoftmaxCe: 1,
+  /** identity outputs, squared error: ½ Σ (h - y)² */
+  IdentityMse: 2,
+  /** sigmoid outputs, squared error: ½ Σ (h - y)² */
+  SigmoidMse: 3,
+} as const;
+export type OutLoss = (typeof OutLoss)[keyof typeof OutLoss];
+
+export type KernelBackend = 'js' | 'native';
+
+export interface Kernels {
+  readonly backend: KernelBackend;
+
+  /**
+   * C = alpha · op(A) · op(B) + beta · C. op(A) is (M, K): A is (M, K), or (K, M) when transA.
+   * op(B) is (K, N): B is (K, N), or (N, K) when transB. C is (M, N). beta = 0 overwrites C
+   * (NaN in C is not propagated).
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: FloatArray, B: FloatArray, beta: number, C: FloatArray,
+  ): void;
+
+  /** In place: Z[i, j] = act(Z[i, j] + b[j]). Z: (rows, cols), b: (cols). slope is leaky-relu's negative slope. */
+  biasAct(Z: FloatArray, b: FloatArray, rows: number, cols: number, act: Act, slope: number): void;
+
+  /**
+   * dZ[i] = dA[i] · act'(z_i), with the derivative written in terms of the activation A = act(z):
+   * sigmoid a(1-a), tanh 1-a², relu (a > 0), leaky (a > 0 ? 1 : slope), identity 1. dZ may alias dA. n = rows·cols.
+   */
+  actBackward(dZ: FloatArray, dA: FloatArray, A: FloatArray, n: number, act: Act, slope: number): void;
+
+  /**
+   * Output layer, fused. On entry Z holds the pre-bias logits (rows, cols); on exit Z holds the outputs
+   * H = out(Z + b). Y: (rows, cols) targets (one-hot for classification). Writes dZ = scale · ∂loss/∂z
+   * (dZ: (rows, cols), may not alias Z) and returns the loss SUMMED over rows and outputs (not divided):
+   * - SigmoidBce: Σ softplus(z) - y·z   (= -[y log h + (1-y) log(1-h)], no log(0), no exp overflow); dZ = scale·(h - y)
+   * - SoftmaxCe:  Σ_k y_k (logsumexp(z) - z_k);                                                   dZ = scale·(h - y)·Σy (= h - y for one-hot)
+   * - IdentityMse: ½ Σ (h - y)²;                                                                  dZ = scale·(h - y)
+   * - SigmoidMse:  ½ Σ (h - y)²;                                                                  dZ = scale·(h - y)·h(1-h)
+   * Accumulate the returned sum in float64 whatever the dtype.
+   */
+  outputLoss(
+    dZ: FloatArray, Z: FloatArray, b: FloatArray, Y: FloatArray,
+    rows: number, cols: number, kind: OutLoss, scale: number,
+  ): number;
+
+  /** db[j] = Σ_i dZ[i, j] (overwrites). dZ: (rows, cols), db: (cols). */
+  colSum(db: FloatArray, dZ: FloatArray, rows: number, cols: number): void;
+
+  /** y[i] += a · x[i] for i < n. */
+  axpy(y: FloatArray, x: FloatArray, n: number, a: number): void;
+
+  /** Σ x[i]² for i < n, accumulated in float64. */
+  sumSq(x: FloatArray, n: number): number;
+
+  /**
+   * Plain gradient step over a segment: p -= lr · (g + decay · p).
+   * decay is a coupled decay folded into the step (0 for none; L2 normally enters through the gradient).
+   */
+  sgdStep(p: FloatArray, g: FloatArray, n: number, lr: number, decay: number): void;
+
+  /**
+   * Heavy-ball momentum over a segment (PyTorch convention): v = mu · v + g; p -= lr · v,
+   * or with nesterov: p -= lr · (g + mu · v) using the updated v.
+   */
+  momentumStep(p: FloatArray, g: FloatArray, v: FloatArray, n: number, lr: number, mu: number, nesterov: boolean): void;
+
+  /**
+   * Adam / AdamW over a segment: m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²;
+   * p -= lr · ( (m / bc1) / (sqrt(v / bc2) + eps) + wd · p ), where bc1 = 1 - b1^t and bc2 = 1 - b2^t are
+   * computed by the caller for step t (1-based), and wd is AdamW's decoupled weight decay (0 for Adam).
+   */
+  adamStep(
+    p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, n: number,
+    lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, wd: number,
+  ): void;
+}
