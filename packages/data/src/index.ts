@@ -1,2 +1,18 @@
-// Public API of @sweeplab/data: an explicit export list (filled in by the package's issue).
-export {};
+// Public API of @sweeplab/data: IDX files, MNIST / Fashion-MNIST / user IDX datasets, subsets and preprocessing.
+export { IdxFormatError, DataSpecError } from './errors.js';
+export type { IdxErrorCode, DataSpecErrorCode } from './errors.js';
+export { parseIdx, encodeIdx, readIdxFile, writeIdxFile } from './idx.js';
+export type { IdxArray } from './idx.js';
+export { describeData, loadData, DATA_DEFAULTS } from './load.js';
+export { oneHot } from './preprocess.js';
+export type {
+  FloatArray,
+  SubsetSpec,
+  DataFiles,
+  DataSpec,
+  Split,
+  LoadedData,
+  DataInfo,
+  DescribeOptions,
+  LoadOptions,
+} from './types.js';
