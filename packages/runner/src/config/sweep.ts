@@ -1,0 +1,163 @@
+// Sweep expansion: trials = grid × each zip group × random samples × seeds (first axis outermost, seeds innermost).
+// Random draws come from pure-rand's xoroshiro128+ seeded with sweep.random.seed: same file, same trials.
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { DEFAULTS, numericPath, sweepValueSchema } from './schema.js';
+import { validateAt, type RawIssue } from './validate.js';
+import type { Seg } from './yaml-source.js';
+
+export interface SweepConfig {
+  grid?: Record<string, unknown[]>;
+  zip?: Record<string, unknown[]>[];
+  random?: { samples: number; seed?: number; params: Record<string, Record<string, unknown>> };
+  seeds?: number[];
+}
+
+/** One swept value of one trial: the dotted path it sets, the value, and where the value is written in the file. */
+export interface SweptValue { path: string; value: unknown; source: Seg[] }
+
+interface Entry { path: string; at: Seg[]; where: string }
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function entries(s: SweepConfig): Entry[] {
+  const out: Entry[] = [];
+  if (isObj(s.grid)) for (const p of Object.keys(s.grid)) out.push({ path: p, at: ['sweep', 'grid', p], where: 'sweep.grid' });
+  if (Array.isArray(s.zip)) s.zip.forEach((g, i) => { if (isObj(g)) for (const p of Object.keys(g)) out.push({ path: p, at: ['sweep', 'zip', i, p], where: `sweep.zip[${i}]` }); });
+  if (isObj(s.random) && isObj(s.random.params)) for (const p of Object.keys(s.random.params)) out.push({ path: p, at: ['sweep', 'random', 'params', p], where: 'sweep.random.params' });
+  if (s.seeds !== undefined) out.push({ path: 'train.seed', at: ['sweep', 'seeds'], where: 'sweep.seeds' });
+  return out;
+}
+
+/** Dotted paths the sweep sets, in expansion order. */
+export function sweptPaths(s: SweepConfig | undefined): string[] {
+  return s ? entries(s).map((e) => e.path) : [];
+}
+
+const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/**
+ * Consistency beyond the schema: each path swept once, zip lists of equal length, sane distribution bounds.
+ * Defensive: runs on sweeps the schema rejected too (parts of the wrong shape are skipped), so all errors come at once.
+ */
+export function checkSweep(s: SweepConfig): RawIssue[] {
+  const out: RawIssue[] = [];
+  const seen: Entry[] = [];
+  for (const e of entries(s)) {
+    const prev = seen.find((x) => overlaps(x.path, e.path));
+    if (prev) {
+      const what = e.where === 'sweep.seeds' ? 'sweep.seeds sets train.seed' : prev.path === e.path ? `${e.path} is swept twice` : `${e.path} overlaps ${prev.path}`;
+      out.push({ path: e.at, mode: 'key', message: `${what}, which is also swept in ${prev.where}: sweep each path in one place` });
+    } else {
+      seen.push(e);
+    }
+  }
+  if (Array.isArray(s.zip)) {
+    s.zip.forEach((g, i) => {
+      if (!isObj(g)) return;
+      const lists = Object.entries(g).filter((kv): kv is [string, unknown[]] => Array.isArray(kv[1]));
+      const [k0, l0] = lists[0] ?? [];
+      for (const [k, l] of lists.slice(1)) {
+        if (l.length !== l0!.length) {
+          out.push({ path: ['sweep', 'zip', i, k], mode: 'key', message: `sweep.zip[${i}]: ${k} has ${l.length} values but ${k0} has ${l0!.length}; the lists of a zip group vary together and must have equal lengths` });
+        }
+      }
+    });
+  }
+  const params = isObj(s.random) && isObj(s.random.params) ? s.random.params : {};
+  for (const [p, d] of Object.entries(params)) {
+    if (!isObj(d)) continue;
+    const kind = Object.keys(d)[0];
+    if (kind !== 'loguniform' && kind !== 'uniform' && kind !== 'int') continue;
+    const b = d[kind];
+    if (!Array.isArray(b) || b.length !== 2 || !isNum(b[0]) || !isNum(b[1])) continue; // the schema reports it
+    const [lo, hi] = b;
+    const at: Seg[] = ['sweep', 'random', 'params', p, kind];
+    const before = out.length;
+    if (kind === 'loguniform' && !(lo > 0)) out.push({ path: [...at, 0], mode: 'value', message: `${p}: loguniform needs 0 < low < high, got low ${lo} (a log scale cannot reach 0 or below)` });
+    if ((kind === 'loguniform' || kind === 'uniform') && !(lo < hi)) out.push({ path: [...at, 1], mode: 'value', message: `${p}: ${kind} needs low < high, got [${lo}, ${hi}]` });
+    if (kind === 'int' && !(lo <= hi)) out.push({ path: [...at, 1], mode: 'value', message: `${p}: int needs low <= high, got [${lo}, ${hi}]` });
+    const target = sweepValueSchema(p);
+    if (out.length > before || !target || !numericPath(p)) continue; // a distribution that does not fit the path: the schema reports it
+    // both bounds must be valid values of the path (uniform [-1, 1] for a learning rate would draw negative rates)
+    [lo, hi].forEach((v, j) => {
+      for (const issue of validateAt(target, v, [...at, j])) {
+        out.push({ path: issue.path, mode: 'value', message: `${p}: the ${j ? 'high' : 'low'} bound of ${kind} is out of range: ${issue.message.replace(/^\S+/, p)}` });
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * The parts of a sweep with no reported issue (`issuePaths`: paths of issues under `sweep`), so the trials of the
+ * valid parts can still be checked and all errors come at once.
+ */
+export function sanitizeSweep(s: SweepConfig, issuePaths: readonly Seg[][]): SweepConfig {
+  const hit = (prefix: Seg[]) => issuePaths.some((p) => {
+    const n = Math.min(p.length, prefix.length);
+    for (let k = 0; k < n; k++) if (String(p[k]) !== String(prefix[k])) return false;
+    return true; // the issue is at, under or above prefix
+  });
+  const out: SweepConfig = {};
+  if (isObj(s.grid)) {
+    const grid = Object.fromEntries(Object.entries(s.grid).filter(([p, v]) => Array.isArray(v) && !hit(['sweep', 'grid', p])));
+    if (Object.keys(grid).length) out.grid = grid;
+  }
+  if (Array.isArray(s.zip)) {
+    const zip = s.zip.filter((g, i) => isObj(g) && Object.keys(g).length > 0 && !hit(['sweep', 'zip', i]));
+    if (zip.length) out.zip = zip;
+  }
+  if (isObj(s.random) && !hit(['sweep', 'random'])) out.random = s.random;
+  if (Array.isArray(s.seeds) && !hit(['sweep', 'seeds'])) out.seeds = s.seeds;
+  return out;
+}
+
+/** The trials of a (valid) sweep: one list of swept values per trial, in order. No sweep: one trial with none. */
+export function expandSweep(s: SweepConfig | undefined): SweptValue[][] {
+  const axes: SweptValue[][][] = [];
+  if (s) {
+    for (const [p, values] of Object.entries(s.grid ?? {})) axes.push(values.map((v, i) => [{ path: p, value: v, source: ['sweep', 'grid', p, i] }]));
+    (s.zip ?? []).forEach((g, gi) => {
+      const keys = Object.keys(g);
+      axes.push(g[keys[0]!]!.map((_, i) => keys.map((p) => ({ path: p, value: g[p]![i], source: ['sweep', 'zip', gi, p, i] }))));
+    });
+    if (s.random) axes.push(drawRandom(s.random));
+    if (s.seeds) axes.push(s.seeds.map((v, i) => [{ path: 'train.seed', value: v, source: ['sweep', 'seeds', i] }]));
+  }
+  let rows: SweptValue[][] = [[]];
+  for (const axis of axes) rows = rows.flatMap((r) => axis.map((opt) => [...r, ...opt]));
+  return rows.map((r) => r.map((x) => ({ ...x, value: structuredClone(x.value) })));
+}
+
+/** `samples` draws; within a draw the paths are drawn in sorted order, so key order in the file does not matter. */
+function drawRandom(r: NonNullable<SweepConfig['random']>): SweptValue[][] {
+  const rng = xoroshiro128plus(r.seed ?? DEFAULTS.randomSeed);
+  const paths = Object.keys(r.params).sort();
+  const rows: SweptValue[][] = [];
+  for (let s = 0; s < r.samples; s++) {
+    rows.push(paths.map((p) => {
+      const d = r.params[p]!;
+      const base: Seg[] = ['sweep', 'random', 'params', p];
+      if ('choice' in d) {
+        const list = d.choice as unknown[];
+        const i = uniformInt(rng, 0, list.length - 1);
+        return { path: p, value: list[i], source: [...base, 'choice', i] };
+      }
+      if ('int' in d) {
+        const [lo, hi] = d.int as [number, number];
+        return { path: p, value: uniformInt(rng, lo, hi), source: base };
+      }
+      const u = uniformFloat64(rng); // [0, 1)
+      if ('loguniform' in d) {
+        const [lo, hi] = d.loguniform as [number, number];
+        return { path: p, value: Math.min(hi, Math.max(lo, Math.exp(Math.log(lo) + u * (Math.log(hi) - Math.log(lo))))), source: base };
+      }
+      const [lo, hi] = d.uniform as [number, number];
+      return { path: p, value: lo + u * (hi - lo), source: base };
+    }));
+  }
+  return rows;
+}

@@ -1,0 +1,148 @@
+/**
+ * The work of one task, as plain functions of the task (the piscina worker and `reproduce` both call these):
+ * load the data (cached per data spec within the thread), build the model, train it posting each epoch, or run
+ * the gradient check of an architecture.
+ */
+import { loadData, type LoadedData } from '@sweeplab/data';
+import { gradcheck } from '@sweeplab/gradcheck';
+import { createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
+import type {
+  GradcheckOutcome, GradcheckTask, Outcome, Task, TrainOutcome, TrainTask, TrialConfigInput, WorkerEvent,
+} from './types.js';
+
+// One data set per thread: a sweep's trials share their data, and MNIST in float64 is ~190 MB per copy.
+let cached: { key: string; data: LoadedData } | null = null;
+
+function loadCached(cfg: TrialConfigInput, baseDir: string, dtype: 'float32' | 'float64'): LoadedData {
+  const key = JSON.stringify([cfg.data, baseDir, dtype]);
+  if (cached?.key !== key) {
+    cached = null; // let the old copy go before loading the new one
+    cached = { key, data: loadData(cfg.data, { dtype, baseDir }) };
+  }
+  return cached.data;
+}
+
+export function modelSpecOf(cfg: TrialConfigInput): ModelSpec {
+  const m = cfg.model;
+  const spec: ModelSpec = { layers: m.layers, activation: m.activation, output: m.output, loss: m.loss };
+  const slope = m.leakySlope ?? m.leaky_slope;
+  if (slope !== undefined) spec.leakySlope = slope;
+  return spec;
+}
+
+export function trainOptionsOf(cfg: TrialConfigInput): TrainOptions {
+  const t = cfg.train;
+  const opts: TrainOptions = { optimizer: t.optimizer, batch: t.batch, lr: t.lr, epochs: t.epochs, l2: t.l2, seed: t.seed };
+  if (t.momentum !== undefined) opts.momentum = t.momentum;
+  if (t.nesterov !== undefined) opts.nesterov = t.nesterov;
+  if (t.beta1 !== undefined) opts.beta1 = t.beta1;
+  if (t.beta2 !== undefined) opts.beta2 = t.beta2;
+  if (t.eps !== undefined) opts.eps = t.eps;
+  if (t.weight_decay !== undefined) opts.weightDecay = t.weight_decay;
+  if (t.schedule !== undefined) opts.schedule = t.schedule;
+  return opts;
+}
+
+const xlogx = (p: number) => (p > 0 ? p * Math.log(p) : 0);
+
+/**
+ * Per-example cost of a net that outputs the class prior p_k for every input (what a net that learned nothing
+ * but the class frequencies scores): BCE over sigmoid outputs -Σ [p log p + (1-p) log(1-p)], softmax CE -Σ p log p,
+ * MSE ½ Σ p (1 - p).
+ */
+export function priorCost(classCounts: number[], output: ModelSpec['output'], loss: ModelSpec['loss']): number {
+  const n = classCounts.reduce((a, b) => a + b, 0);
+  if (n === 0) return NaN;
+  const p = classCounts.map((c) => c / n);
+  if (loss === 'mse') return 0.5 * p.reduce((s, pk) => s + pk * (1 - pk), 0);
+  if (output === 'softmax') return -p.reduce((s, pk) => s + xlogx(pk), 0);
+  return -p.reduce((s, pk) => s + xlogx(pk) + xlogx(1 - pk), 0);
+}
+
+function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Test-only hooks, read from the environment of the thread (never set them in real use):
+ * SWEEPLAB_TEST_EXIT_TRIAL=<trial id>: the thread exits (process.exit(3)) right after posting that trial's epoch 1;
+ * SWEEPLAB_TEST_EPOCH_DELAY_MS=<ms>: sleep after each epoch, so tests can interrupt a run in the middle.
+ */
+function testHooks(trialId: string): (epoch: number) => void {
+  const exitTrial = process.env.SWEEPLAB_TEST_EXIT_TRIAL;
+  const delay = Number(process.env.SWEEPLAB_TEST_EPOCH_DELAY_MS ?? 0);
+  if (!exitTrial && !(delay > 0)) return () => {};
+  return (epoch) => {
+    if (exitTrial === trialId && epoch >= 1) process.exit(3);
+    sleepSync(delay);
+  };
+}
+
+export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void): TrainOutcome {
+  const cfg = task.config;
+  const dtype = cfg.train.dtype;
+  const data = loadCached(cfg, task.baseDir, dtype);
+  const spec = modelSpecOf(cfg);
+  const model = createMlp(spec, { dtype, init: cfg.model.init, seed: cfg.train.seed, baseDir: task.baseDir, kernels: task.kernels });
+  emit({ type: 'start', backend: model.kernels.backend, trainSize: data.train.n, numParams: model.numParams });
+  const hook = testHooks(task.trialId);
+  const res = train(
+    model,
+    { train: data.train, test: data.test, validation: data.validation, numClasses: data.numClasses },
+    trainOptionsOf(cfg),
+    (m) => {
+      emit({ type: 'epoch', metrics: m });
+      hook(m.epoch);
+    },
+  );
+  if (res.status === 'stopped') throw new Error('training stopped before its last epoch');
+  return {
+    kind: 'train',
+    status: res.status,
+    epochsDone: res.epochsDone,
+    divergedAt: res.divergedAt,
+    last: res.last,
+    bestTestAcc: res.bestTestAcc,
+    finalEval: res.testEval,
+    backend: res.backend,
+    summary: {
+      classCounts: data.classCounts,
+      priorCost: priorCost(data.classCounts, spec.output, spec.loss),
+      updates: res.updates,
+      numParams: model.numParams,
+      trainSize: data.train.n,
+      testSize: data.test.n,
+      validationSize: data.validation?.n ?? 0,
+      inputSize: data.inputSize,
+      numClasses: data.numClasses,
+      backend: res.backend,
+      dataFingerprint: data.fingerprint,
+    },
+  };
+}
+
+export function runGradcheckTask(task: GradcheckTask): GradcheckOutcome {
+  const cfg = task.config;
+  const data = loadCached(cfg, task.baseDir, 'float64');
+  const model = createMlp(modelSpecOf(cfg), {
+    dtype: 'float64', init: cfg.model.init, seed: cfg.train.seed, baseDir: task.baseDir, kernels: task.kernels,
+  });
+  const n = Math.max(1, Math.min(cfg.gradcheck.batch, data.train.n));
+  const set = { x: data.train.x.subarray(0, n * data.inputSize), labels: data.train.labels.subarray(0, n), n };
+  const objective = mlpObjective(model, set, cfg.train.l2);
+  const opts: { threshold: number; samples: number | 'all'; seed: number; eps?: number } = {
+    threshold: cfg.gradcheck.threshold, samples: cfg.gradcheck.samples, seed: cfg.train.seed,
+  };
+  if (cfg.gradcheck.eps !== undefined) opts.eps = cfg.gradcheck.eps;
+  const report = gradcheck(objective, opts);
+  return { kind: 'gradcheck', arch: task.arch, report, batch: n, backend: model.kernels.backend };
+}
+
+/** Runs any task; `end` is emitted last whether the task returns or throws. */
+export function runTask(task: Task, emit: (e: WorkerEvent) => void): Outcome {
+  try {
+    return task.kind === 'train' ? runTrainTask(task, emit) : runGradcheckTask(task);
+  } finally {
+    emit({ type: 'end' });
+  }
+}
