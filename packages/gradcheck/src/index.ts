@@ -1,2 +1,5 @@
-// Public API of @sweeplab/gradcheck: an explicit export list (filled in by the package's issue).
-export {};
+// Public API of @sweeplab/gradcheck: an explicit export list.
+export {
+  gradcheck, GradcheckError, GRADCHECK_DEFAULTS,
+  type GradcheckOptions, type GradcheckReport, type LayerCheck,
+} from './gradcheck.js';

@@ -1,2 +1,18 @@
-// Public API of @sweeplab/nn-core: an explicit export list (filled in by the package's issue).
-export {};
+// Public API of @sweeplab/nn-core: an explicit export list.
+export type {
+  DType, FloatArray, Activation, OutputActivation, LossName, ModelSpec, InitSpec, LayerView, Mlp, LabeledSet,
+  TrainData, Schedule, OptimizerName, TrainOptions, EpochMetrics, EvalResult, TrainResult, Objective,
+} from './types.js';
+export { Rng } from './rng.js';
+export { createMlp } from './model.js';
+export { loadWeights, saveWeights } from './weights.js';
+export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
+export { predict, evaluate } from './evaluate.js';
+export { mlpObjective } from './objective.js';
+export { train } from './train.js';
+export { OPTIMIZER_DEFAULTS } from './optim/index.js';
+export { WeightsFileError, NnCoreError, type WeightsFileErrorCode, type NnCoreErrorCode } from './errors.js';
+export { getKernels, kernelInfo, NATIVE_HINT, type KernelChoice, type KernelInfo } from './kernels/index.js';
+export { jsKernels } from './kernels/js.js';
+export { prepareNativeEnv, type NativeEnv } from './kernels/native.js';
+export { Act, OutLoss, type Kernels, type KernelBackend } from './kernels/types.js';

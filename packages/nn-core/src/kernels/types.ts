@@ -58,7 +58,7 @@ export interface Kernels {
    * H = out(Z + b). Y: (rows, cols) targets (one-hot for classification). Writes dZ = scale · ∂loss/∂z
    * (dZ: (rows, cols), may not alias Z) and returns the loss SUMMED over rows and outputs (not divided):
    * - SigmoidBce: Σ softplus(z) - y·z   (= -[y log h + (1-y) log(1-h)], no log(0), no exp overflow); dZ = scale·(h - y)
-   * - SoftmaxCe:  Σ_k y_k (logsumexp(z) - z_k);                                                   dZ = scale·(h - y)·Σy (= h - y for one-hot)
+   * - SoftmaxCe:  Σ_k y_k (logsumexp(z) - z_k);                                                   dZ = scale·(h·Σy - y) (= h - y for one-hot)
    * - IdentityMse: ½ Σ (h - y)²;                                                                  dZ = scale·(h - y)
    * - SigmoidMse:  ½ Σ (h - y)²;                                                                  dZ = scale·(h - y)·h(1-h)
    * Accumulate the returned sum in float64 whatever the dtype.

@@ -1,0 +1,28 @@
+/**
+ * Heavy-ball momentum, PyTorch convention (no dampening): v ← μ·v + g; p ← p − lr·v.
+ * Nesterov: v ← μ·v + g; p ← p − lr·(g + μ·v), i.e. the step looks ahead along the updated velocity.
+ * The velocity starts at 0, so the first step is plain SGD (v₁ = g₁) for heavy-ball and lr·(1 + μ)·g₁ for Nesterov.
+ */
+import type { FloatArray, Kernels } from '../kernels/types.js';
+import type { Optimizer } from './types.js';
+
+export class MomentumOptimizer implements Optimizer {
+  steps = 0;
+  /** velocity: (numParams), same dtype and layout as params */
+  readonly velocity: FloatArray;
+
+  constructor(
+    private readonly k: Kernels,
+    private readonly params: FloatArray, // (numParams)
+    private readonly grads: FloatArray, // (numParams)
+    private readonly mu: number,
+    private readonly nesterov: boolean,
+  ) {
+    this.velocity = params instanceof Float64Array ? new Float64Array(params.length) : new Float32Array(params.length);
+  }
+
+  step(lr: number): void {
+    this.k.momentumStep(this.params, this.grads, this.velocity, this.params.length, lr, this.mu, this.nesterov);
+    this.steps++;
+  }
+}

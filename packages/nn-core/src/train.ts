@@ -1,0 +1,283 @@
+/**
+ * The training loop: synchronous, deterministic (same spec + seed + dtype + backend -> bit-identical params
+ * and metrics), and allocation-free per step: every work buffer is allocated once per train() call, and each
+ * step is kernel calls on those buffers.
+ *
+ * Cost convention (the question's): J = (1/N) Σ_i loss_i + λ/(2N) Σ_l ||W_l||², N = training-subset size,
+ * biases not regularised. A mini-batch of B rows steps along (1/B) Σ_batch ∇loss_i + (λ/N) W, whose
+ * expectation over batches is ∇J; `gd` and batch 'full' step along ∇J itself.
+ */
+import { NnCoreError } from './errors.js';
+import { ConfusionCounter, evalSet } from './evaluate.js';
+import { SATURATION_BOUNDS } from './kernels/js.js';
+import { SHUFFLE_STREAM } from './model.js';
+import { addL2Grad, backward, checkSet, chunkViews, CHUNK, forward, fullBatchGradient, weightSumSq, Workspace } from './net.js';
+import { makeOptimizer } from './optim/index.js';
+import { makeSchedule } from './optim/schedule.js';
+import { Rng } from './rng.js';
+import type { EpochMetrics, EvalResult, FloatArray, LabeledSet, Mlp, TrainData, TrainOptions, TrainResult } from './types.js';
+
+type Chunks = { start: number; rows: number; x: FloatArray }[];
+
+function validateOptions(o: TrainOptions): void {
+  const bad = (msg: string): never => { throw new NnCoreError('BAD_OPTIONS', `train.${msg}`); };
+  if (!['gd', 'sgd', 'momentum', 'adam', 'adamw'].includes(o.optimizer)) bad(`optimizer '${String(o.optimizer)}' is unknown; use gd, sgd, momentum, adam or adamw`);
+  if (!(o.batch === 'full' || (Number.isInteger(o.batch) && o.batch >= 1))) bad(`batch ${JSON.stringify(o.batch)} must be a whole number >= 1 or 'full'`);
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) bad(`lr ${o.lr} must be a positive number`);
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) bad(`epochs ${o.epochs} must be a whole number >= 0`);
+  if (!(Number.isFinite(o.l2) && o.l2 >= 0)) bad(`l2 ${o.l2} must be a number >= 0`);
+  if (!Number.isInteger(o.seed)) bad(`seed ${o.seed} must be an integer`);
+  const unit = (name: 'momentum' | 'beta1' | 'beta2'): void => {
+    const v = o[name];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v < 1)) bad(`${name} ${v} must be in [0, 1)`);
+  };
+  unit('momentum'); unit('beta1'); unit('beta2');
+  if (o.eps !== undefined && !(Number.isFinite(o.eps) && o.eps >= 0)) bad(`eps ${o.eps} must be a number >= 0`);
+  if (o.weightDecay !== undefined && !(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) bad(`weightDecay ${o.weightDecay} must be a number >= 0`);
+}
+
+/** Accumulators of the evaluation pass over the training subset, allocated once per train(). */
+class TrainStats {
+  readonly unitShift: Float64Array; // (K) first row's outputs: shifted sums keep the variance exact
+  readonly unitSum: Float64Array; // (K) Σ (h - shift)
+  readonly unitSumSq: Float64Array; // (K) Σ (h - shift)²
+  readonly saturated: Float64Array; // (L-1) sigmoid/tanh: count of |z| > 5
+  readonly alive: Uint8Array[]; // per hidden layer (n_l): relu/leaky: unit had z > 0 for some input
+  constructor(readonly model: Mlp) {
+    const K = model.layers[model.layers.length - 1].nOut;
+    this.unitShift = new Float64Array(K);
+    this.unitSum = new Float64Array(K);
+    this.unitSumSq = new Float64Array(K);
+    this.saturated = new Float64Array(model.layers.length - 1);
+    this.alive = model.layers.slice(0, -1).map((v) => new Uint8Array(v.nOut));
+  }
+  reset(): void {
+    this.unitSum.fill(0);
+    this.unitSumSq.fill(0);
+    this.saturated.fill(0);
+    for (const a of this.alive) a.fill(0);
+  }
+  /** Adds one chunk (rows of ws.acts). `first`: the chunk starts the pass (sets the shift). */
+  add(ws: Workspace, rows: number, first: boolean): void {
+    const L = this.model.layers.length;
+    const H = ws.acts[L - 1];
+    const K = this.unitSum.length;
+    if (first) for (let j = 0; j < K; j++) this.unitShift[j] = H[j];
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < K; j++) {
+        const d = H[i * K + j] - this.unitShift[j];
+        this.unitSum[j] += d;
+        this.unitSumSq[j] += d * d;
+      }
+    }
+    const act = this.model.spec.activation;
+    for (let l = 0; l < L - 1; l++) {
+      const A = ws.acts[l];
+      const n = rows * this.model.layers[l].nOut;
+      if (act === 'sigmoid') {
+        const { sigmoidHigh: hi, sigmoidLow: lo } = SATURATION_BOUNDS;
+        let c = 0;
+        for (let i = 0; i < n; i++) { const a = A[i]; if (a > hi || a < lo) c++; }
+        this.saturated[l] += c;
+      } else if (act === 'tanh') {
+        let c = 0;
+        for (let i = 0; i < n; i++) if (Math.abs(A[i]) > SATURATION_BOUNDS.tanh) c++;
+        this.saturated[l] += c;
+      } else if (act === 'relu' || act === 'leaky-relu') {
+        const alive = this.alive[l];
+        const cols = this.model.layers[l].nOut;
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (A[i * cols + j] > 0) alive[j] = 1;
+      }
+    }
+  }
+}
+
+function mean(x: FloatArray): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s / x.length;
+}
+
+function l2Norm(x: FloatArray): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+}
+
+/**
+ * Trains `model` in place. Emits EpochMetrics through `onEpoch` for epoch 0 (the untrained net) and after
+ * each epoch; returning 'stop' from it ends training early (status 'stopped'). A NaN/Inf in the cost or in
+ * the parameters ends it with status 'diverged' (that epoch's metrics are still emitted, non-finite values
+ * as they are).
+ */
+export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?: (m: EpochMetrics) => void | 'stop'): TrainResult {
+  validateOptions(opts);
+  const tr = data.train;
+  checkSet(model, tr, 'data.train', data.numClasses);
+  if (tr.n === 0) throw new NnCoreError('BAD_DATA', 'data.train: the training subset is empty; fix: select at least one training example');
+  const test = data.test ?? null;
+  const val = data.validation ?? null;
+  if (test) checkSet(model, test, 'data.test', data.numClasses);
+  if (val) checkSet(model, val, 'data.validation', data.numClasses);
+
+  const k = model.kernels;
+  const L = model.layers.length;
+  const nIn = model.layers[0].nIn;
+  const K = model.layers[L - 1].nOut;
+  const N = tr.n;
+  const lambda = opts.l2;
+  const full = opts.optimizer === 'gd' || opts.batch === 'full' || opts.batch >= N;
+  const B = full ? N : (opts.batch as number);
+
+  // ---- buffers, once per call ----
+  const largest = Math.max(N, test?.n ?? 0, val?.n ?? 0);
+  const ws = new Workspace(model, Math.max(full ? 1 : B, Math.min(CHUNK, largest)));
+  const trainChunks = chunkViews(tr.x, N, nIn);
+  const testChunks = test ? chunkViews(test.x, test.n, nIn) : null;
+  const valChunks = val ? chunkViews(val.x, val.n, nIn) : null;
+  const xb: FloatArray = full ? tr.x : model.dtype === 'float64' ? new Float64Array(B * nIn) : new Float32Array(B * nIn); // (B, nIn) gathered batch
+  const perm = new Uint32Array(full ? 0 : N); // row order of the current epoch
+  const prevParams: FloatArray = model.dtype === 'float64' ? new Float64Array(model.numParams) : new Float32Array(model.numParams);
+  const stats = new TrainStats(model);
+  const shuffleRng = new Rng(opts.seed).fork(SHUFFLE_STREAM);
+  const opt = makeOptimizer(model, opts);
+  const lrAt = makeSchedule(opts.lr, opts.epochs, opts.schedule);
+
+  const reshuffle = (): void => {
+    for (let i = 0; i < N; i++) perm[i] = i;
+    shuffleRng.shuffle(perm);
+  };
+
+  /** Gradient of J's mini-batch estimate at rows perm[start .. start + rows), or of J itself when full. */
+  const gradient = (start: number, rows: number): void => {
+    if (full) {
+      fullBatchGradient(model, ws, tr, trainChunks, N);
+    } else {
+      const x = tr.x;
+      for (let i = 0; i < rows; i++) {
+        const src = perm[start + i] * nIn;
+        const dst = i * nIn;
+        for (let j = 0; j < nIn; j++) xb[dst + j] = x[src + j];
+      }
+      ws.setTargetsIndexed(tr.labels, perm, start, rows, K);
+      forward(model, ws, xb, rows, 1 / rows);
+      backward(model, ws, xb, rows, false);
+    }
+    addL2Grad(model, lambda / N);
+  };
+
+  const evalAcc = (set: LabeledSet, chunks: Chunks): ConfusionCounter => {
+    const c = new ConfusionCounter(K);
+    evalSet(model, ws, set, chunks, c);
+    return c;
+  };
+
+  let lastTest: EvalResult | null = null;
+
+  const measure = (epoch: number, lr: number, seconds: number, updateRatio: (number | null)[]): EpochMetrics => {
+    const t0 = performance.now();
+    stats.reset();
+    const counter = new ConfusionCounter(K);
+    const H = ws.acts[L - 1];
+    let lossSum = 0;
+    for (let c = 0; c < trainChunks.length; c++) {
+      const ch = trainChunks[c];
+      ws.setTargets(tr.labels, ch.start, ch.rows, K);
+      lossSum += forward(model, ws, ch.x, ch.rows, 1);
+      counter.add(H, tr.labels, ch.start, ch.rows);
+      stats.add(ws, ch.rows, c === 0);
+    }
+    const loss = lossSum / N;
+    const l2Term = (lambda / (2 * N)) * weightSumSq(model);
+    const outUnitMean: number[] = [];
+    const outUnitStd: number[] = [];
+    let totalVar = 0;
+    for (let j = 0; j < K; j++) {
+      const m = stats.unitSum[j] / N;
+      outUnitMean.push(stats.unitShift[j] + m);
+      outUnitStd.push(Math.sqrt(Math.max(0, stats.unitSumSq[j] / N - m * m)));
+    }
+    const outMean = outUnitMean.reduce((a, b) => a + b, 0) / K;
+    for (let j = 0; j < K; j++) totalVar += outUnitStd[j] ** 2 + (outUnitMean[j] - outMean) ** 2; // law of total variance
+    const saturation: number[] = [];
+    for (let l = 0; l < L - 1; l++) {
+      const units = model.layers[l].nOut;
+      const act = model.spec.activation;
+      if (act === 'relu' || act === 'leaky-relu') saturation.push(stats.alive[l].reduce((d, a) => d + (a === 0 ? 1 : 0), 0) / units);
+      else if (act === 'identity') saturation.push(0);
+      else saturation.push(stats.saturated[l] / (N * units));
+    }
+    let testAcc: number | null = null;
+    let valAcc: number | null = null;
+    if (test && testChunks) {
+      lastTest = evalAcc(test, testChunks).result();
+      testAcc = lastTest.accuracy;
+    }
+    if (val && valChunks) valAcc = evalAcc(val, valChunks).result().accuracy;
+    return {
+      epoch, cost: loss + l2Term, loss, l2Term,
+      trainAcc: counter.correct / N, testAcc, valAcc, lr,
+      outMean, outStd: Math.sqrt(totalVar / K), outUnitMean, outUnitStd,
+      gradNorm: model.layers.map((v) => l2Norm(v.dW)),
+      updateRatio,
+      weightNorm: model.layers.map((v) => l2Norm(v.W)),
+      weightMean: model.layers.map((v) => mean(v.W)),
+      saturation, seconds, evalSeconds: (performance.now() - t0) / 1000,
+    };
+  };
+
+  const isDiverged = (m: EpochMetrics): boolean => !Number.isFinite(m.cost) || !Number.isFinite(k.sumSq(model.params, model.numParams));
+
+  // ---- epoch 0: the untrained net, with the gradient of the first batch ----
+  if (!full) reshuffle();
+  gradient(0, Math.min(B, N));
+  let last = measure(0, lrAt(1), 0, model.layers.map(() => null));
+  let best: number | null = last.testAcc;
+  let status: TrainResult['status'] = 'done';
+  let divergedAt: number | null = null;
+  let epochsDone = 0;
+  if (isDiverged(last)) {
+    status = 'diverged';
+    divergedAt = 0;
+  }
+  let stop = onEpoch?.(last) === 'stop';
+
+  for (let e = 1; e <= opts.epochs && status === 'done' && !stop; e++) {
+    const lr = lrAt(e);
+    const t0 = performance.now();
+    if (!full && e > 1) reshuffle();
+    for (let start = 0; start < N; start += B) {
+      const rows = Math.min(B, N - start);
+      gradient(start, rows);
+      if (start + B >= N) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||
+      opt.step(lr);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const updateRatio = model.layers.map((v) => {
+      let d = 0;
+      let w = 0;
+      for (let i = v.offset + v.nOut; i < v.offset + v.size; i++) {
+        const p = prevParams[i];
+        d += (model.params[i] - p) ** 2;
+        w += p * p;
+      }
+      return w === 0 ? null : Math.sqrt(d) / Math.sqrt(w);
+    });
+    last = measure(e, lr, seconds, updateRatio);
+    epochsDone = e;
+    if (last.testAcc !== null && (best === null || last.testAcc > best)) best = last.testAcc;
+    if (isDiverged(last)) {
+      status = 'diverged';
+      divergedAt = e;
+    }
+    stop = onEpoch?.(last) === 'stop';
+    if (stop && status === 'done' && e < opts.epochs) status = 'stopped';
+  }
+  if (stop && status === 'done' && epochsDone < opts.epochs) status = 'stopped';
+
+  return {
+    status, epochsDone, divergedAt, last, bestTestAcc: best, updates: opt.steps,
+    testEval: lastTest, backend: k.backend,
+  };
+}
+
