@@ -19,7 +19,7 @@ export interface KernelInfo {
   openblasCore: string | null;
 }
 
-export const NATIVE_HINT = 'apt-get install libopenblas-dev && npm rebuild -w @sweeplab/nn-core';
+export const NATIVE_HINT = 'apt-get install libopenblas-dev && npm run install -w @sweeplab/nn-core';
 
 /** What the selection needs to know about the addon. */
 export interface NativeStatus { kernels: Kernels | null; reason: string; openblasCore: string | null }

@@ -1,0 +1,529 @@
+/*
+ * nn_core.node: the N-API kernel addon of @sweeplab/nn-core (issue 6).
+ *
+ * Exports every function of the `Kernels` interface in src/kernels/types.ts with the same arguments and the
+ * same semantics, for Float32Array and Float64Array. The kernels work zero-copy on the caller's typed arrays
+ * (napi_get_typedarray_info gives the data pointer, already adjusted by the view's byte offset) and write
+ * into the outputs the caller passes; nothing is allocated per call. GEMM goes to OpenBLAS through CBLAS.
+ *
+ * Every call checks its arguments in O(1): array-ness, one dtype for all arrays of the call, each length
+ * against the dimensions, dimensions being integers in [0, 2^31). A bad call throws a TypeError (wrong type,
+ * dtype mix) or a RangeError (array too short, bad dimension or code) naming the kernel and the argument;
+ * it never reads or writes out of bounds.
+ *
+ * Also exported: openblasCorename(), openblasConfig(), openblasNumThreads() and abiVersion, for the loader.
+ * The module is context-aware (NAPI_MODULE_INIT, no global state of its own), so worker threads can load it.
+ */
+#include <node_api.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
+#define NNC_ABI_VERSION 1
+
+/* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
+enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
+enum { OUT_SIGMOID_BCE = 0, OUT_SOFTMAX_CE = 1, OUT_IDENTITY_MSE = 2, OUT_SIGMOID_MSE = 3, OUT_MAX = 3 };
+
+#define NNC_COLSUM_CHUNK 256
+#define NNC_MAX_ARGS 12
+#define NNC_DIM_LIMIT 2147483647.0 /* CBLAS dimensions are 32-bit ints in Debian's OpenBLAS */
+
+/*
+ * Vectorised libm: glibc's libmvec has SIMD variants of exp, log1p and tanh (x86-64, glibc >= 2.35; <= 4 ulp).
+ * math.h declares them only under -ffast-math, which we do not want (it breaks NaN/Inf semantics), so they
+ * are declared here; `#pragma omp simd` loops calling these functions then call e.g. _ZGVeN8v_exp. On glibc,
+ * -lm (libm.so is a linker script) pulls in libmvec as needed. Elsewhere the loops call scalar libm.
+ */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 35)
+#pragma omp declare simd notinbranch
+extern double exp(double);
+#pragma omp declare simd notinbranch
+extern double log1p(double);
+#pragma omp declare simd notinbranch
+extern double tanh(double);
+#endif
+#endif
+
+/* 1 / (1 + e^-v) without overflow for either sign of v; branch-free, so loops calling it vectorise. */
+static inline double nnc_sigmoid(double v)
+{
+    const double e = exp(-fabs(v)); /* in (0, 1] */
+    const double r = 1.0 / (1.0 + e);
+    return v >= 0.0 ? r : e * r; /* e / (1 + e) = sigmoid(v) for v < 0 */
+}
+
+/* log(1 + e^v) without overflow. */
+static inline double nnc_softplus(double v)
+{
+    return (v > 0.0 ? v : 0.0) + log1p(exp(-fabs(v)));
+}
+
+/* T: storage type; R: compute type of the optimizer loops (see kernels_impl.h) */
+#define T float
+#define R float
+#define R_SQRT sqrtf
+#define SUF f32
+#define BLAS_GEMM cblas_sgemm
+#include "kernels_impl.h"
+#undef T
+#undef R
+#undef R_SQRT
+#undef SUF
+#undef BLAS_GEMM
+
+#define T double
+#define R double
+#define R_SQRT sqrt
+#define SUF f64
+#define BLAS_GEMM cblas_dgemm
+#include "kernels_impl.h"
+#undef T
+#undef R
+#undef R_SQRT
+#undef SUF
+#undef BLAS_GEMM
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Argument checking. A call_t collects the arguments of one call; the first failure throws a JS error and
+ * marks the call failed, later getters then return at once and the wrapper returns NULL (undefined).
+ * ------------------------------------------------------------------------------------------------------- */
+
+typedef enum { DT_NONE = 0, DT_F32 = 1, DT_F64 = 2 } dtype_t;
+
+typedef struct {
+    napi_env env;
+    const char *fn;     /* kernel name, for messages */
+    napi_value argv[NNC_MAX_ARGS];
+    dtype_t dt;         /* dtype fixed by the first array argument */
+    const char *dt_arg; /* the name of that argument */
+    int failed;
+} call_t;
+
+static const char *dtype_name(dtype_t dt) { return dt == DT_F32 ? "Float32Array" : "Float64Array"; }
+
+static const char *typedarray_name(napi_typedarray_type t)
+{
+    switch (t) {
+    case napi_int8_array: return "an Int8Array";
+    case napi_uint8_array: return "a Uint8Array";
+    case napi_uint8_clamped_array: return "a Uint8ClampedArray";
+    case napi_int16_array: return "an Int16Array";
+    case napi_uint16_array: return "a Uint16Array";
+    case napi_int32_array: return "an Int32Array";
+    case napi_uint32_array: return "a Uint32Array";
+    case napi_float32_array: return "a Float32Array";
+    case napi_float64_array: return "a Float64Array";
+    case napi_bigint64_array: return "a BigInt64Array";
+    case napi_biguint64_array: return "a BigUint64Array";
+    default: return "a typed array";
+    }
+}
+
+static const char *js_type_name(napi_env env, napi_value v)
+{
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok) return "unknown";
+    switch (t) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "a number";
+    case napi_string: return "a string";
+    case napi_symbol: return "a symbol";
+    case napi_object: return "an object";
+    case napi_function: return "a function";
+    case napi_external: return "an external";
+    case napi_bigint: return "a bigint";
+    default: return "unknown";
+    }
+}
+
+static void fail_type(call_t *c, const char *msg)
+{
+    if (c->failed) return;
+    c->failed = 1;
+    napi_throw_type_error(c->env, "ERR_NN_CORE_KERNEL_ARG", msg);
+}
+
+static void fail_range(call_t *c, const char *msg)
+{
+    if (c->failed) return;
+    c->failed = 1;
+    napi_throw_range_error(c->env, "ERR_NN_CORE_KERNEL_ARG", msg);
+}
+
+static int begin(call_t *c, napi_env env, napi_callback_info info, const char *fn, size_t nargs)
+{
+    size_t argc = NNC_MAX_ARGS;
+    c->env = env;
+    c->fn = fn;
+    c->dt = DT_NONE;
+    c->dt_arg = NULL;
+    c->failed = 0;
+    if (napi_get_cb_info(env, info, &argc, c->argv, NULL, NULL) != napi_ok) {
+        fail_type(c, "nn-core native kernel: cannot read the call's arguments");
+        return 0;
+    }
+    if (argc < nargs) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "nn-core native %s: expected %zu arguments, got %zu (see src/kernels/types.ts)",
+                 fn, nargs, argc);
+        fail_type(c, msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Argument i, a Float32Array or Float64Array of the call's dtype with at least `need` elements.
+ * `need_expr` says where `need` comes from, for the message. */
+static void *arr(call_t *c, size_t i, const char *name, uint64_t need, const char *need_expr)
+{
+    if (c->failed) return NULL;
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    napi_value ab;
+    size_t offset;
+    bool is_ta = false;
+    char msg[320];
+    if (napi_is_typedarray(c->env, c->argv[i], &is_ta) != napi_ok || !is_ta ||
+        napi_get_typedarray_info(c->env, c->argv[i], &type, &length, &data, &ab, &offset) != napi_ok) {
+        snprintf(msg, sizeof msg,
+                 "nn-core native %s: argument %zu (%s) must be a Float32Array or Float64Array, got %s",
+                 c->fn, i + 1, name, js_type_name(c->env, c->argv[i]));
+        fail_type(c, msg);
+        return NULL;
+    }
+    const dtype_t dt = type == napi_float32_array ? DT_F32 : type == napi_float64_array ? DT_F64 : DT_NONE;
+    if (dt == DT_NONE) {
+        snprintf(msg, sizeof msg,
+                 "nn-core native %s: argument %zu (%s) must be a Float32Array or Float64Array, got %s",
+                 c->fn, i + 1, name, typedarray_name(type));
+        fail_type(c, msg);
+        return NULL;
+    }
+    if (c->dt == DT_NONE) {
+        c->dt = dt;
+        c->dt_arg = name;
+    } else if (dt != c->dt) {
+        snprintf(msg, sizeof msg,
+                 "nn-core native %s: argument %zu (%s) is a %s but %s is a %s; all arrays of one call must "
+                 "share one dtype",
+                 c->fn, i + 1, name, dtype_name(dt), c->dt_arg, dtype_name(c->dt));
+        fail_type(c, msg);
+        return NULL;
+    }
+    if ((uint64_t)length < need) {
+        snprintf(msg, sizeof msg,
+                 "nn-core native %s: argument %zu (%s) has %zu elements but needs at least %llu (%s)",
+                 c->fn, i + 1, name, length, (unsigned long long)need, need_expr);
+        fail_range(c, msg);
+        return NULL;
+    }
+    return data;
+}
+
+static double num(call_t *c, size_t i, const char *name)
+{
+    double v = 0.0;
+    if (c->failed) return 0.0;
+    if (napi_get_value_double(c->env, c->argv[i], &v) != napi_ok) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "nn-core native %s: argument %zu (%s) must be a number, got %s", c->fn, i + 1,
+                 name, js_type_name(c->env, c->argv[i]));
+        fail_type(c, msg);
+    }
+    return v;
+}
+
+/* A dimension: an integer in [0, 2^31). */
+static int64_t dim(call_t *c, size_t i, const char *name)
+{
+    const double v = num(c, i, name);
+    if (c->failed) return 0;
+    if (!(v >= 0.0 && v <= NNC_DIM_LIMIT) || v != floor(v)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "nn-core native %s: argument %zu (%s) must be an integer in [0, 2^31), got %g",
+                 c->fn, i + 1, name, v);
+        fail_range(c, msg);
+        return 0;
+    }
+    return (int64_t)v;
+}
+
+/* An enum code: an integer in [0, max]. */
+static int code(call_t *c, size_t i, const char *name, int max, const char *what)
+{
+    const double v = num(c, i, name);
+    if (c->failed) return 0;
+    if (!(v >= 0.0 && v <= (double)max) || v != floor(v)) {
+        char msg[240];
+        snprintf(msg, sizeof msg, "nn-core native %s: argument %zu (%s) must be an integer code 0..%d (%s), got %g",
+                 c->fn, i + 1, name, max, what, v);
+        fail_range(c, msg);
+        return 0;
+    }
+    return (int)v;
+}
+
+static int flag(call_t *c, size_t i, const char *name)
+{
+    bool v = false;
+    if (c->failed) return 0;
+    if (napi_get_value_bool(c->env, c->argv[i], &v) != napi_ok) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "nn-core native %s: argument %zu (%s) must be a boolean, got %s", c->fn, i + 1,
+                 name, js_type_name(c->env, c->argv[i]));
+        fail_type(c, msg);
+    }
+    return v ? 1 : 0;
+}
+
+static napi_value ret_double(napi_env env, double v)
+{
+    napi_value r;
+    if (napi_create_double(env, v, &r) != napi_ok) return NULL;
+    return r;
+}
+
+#define U64(x) ((uint64_t)(x))
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The exported kernels: argument order and names as in types.ts.
+ * ------------------------------------------------------------------------------------------------------- */
+
+/* gemm(transA, transB, M, N, K, alpha, A, B, beta, C) */
+static napi_value js_gemm(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "gemm", 10)) return NULL;
+    const int ta = flag(&c, 0, "transA"), tb = flag(&c, 1, "transB");
+    const int64_t M = dim(&c, 2, "M"), N = dim(&c, 3, "N"), K = dim(&c, 4, "K");
+    const double alpha = num(&c, 5, "alpha");
+    void *A = arr(&c, 6, "A", U64(M) * U64(K), "M*K");
+    void *B = arr(&c, 7, "B", U64(K) * U64(N), "K*N");
+    const double beta = num(&c, 8, "beta");
+    void *C = arr(&c, 9, "C", U64(M) * U64(N), "M*N");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) gemm_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C);
+    else gemm_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C);
+    return NULL;
+}
+
+/* biasAct(Z, b, rows, cols, act, slope) */
+static napi_value js_bias_act(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "biasAct", 6)) return NULL;
+    const int64_t rows = dim(&c, 2, "rows"), cols = dim(&c, 3, "cols");
+    const int act = code(&c, 4, "act", ACT_MAX, "Act in types.ts");
+    const double slope = num(&c, 5, "slope");
+    void *Z = arr(&c, 0, "Z", U64(rows) * U64(cols), "rows*cols");
+    void *b = arr(&c, 1, "b", U64(cols), "cols");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) bias_act_f32(Z, b, (size_t)rows, (size_t)cols, act, slope);
+    else bias_act_f64(Z, b, (size_t)rows, (size_t)cols, act, slope);
+    return NULL;
+}
+
+/* actBackward(dZ, dA, A, n, act, slope) */
+static napi_value js_act_backward(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "actBackward", 6)) return NULL;
+    const int64_t n = dim(&c, 3, "n");
+    const int act = code(&c, 4, "act", ACT_MAX, "Act in types.ts");
+    const double slope = num(&c, 5, "slope");
+    void *dZ = arr(&c, 0, "dZ", U64(n), "n");
+    void *dA = arr(&c, 1, "dA", U64(n), "n");
+    void *A = arr(&c, 2, "A", U64(n), "n");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) act_backward_f32(dZ, dA, A, (size_t)n, act, slope);
+    else act_backward_f64(dZ, dA, A, (size_t)n, act, slope);
+    return NULL;
+}
+
+/* outputLoss(dZ, Z, b, Y, rows, cols, kind, scale) -> summed loss */
+static napi_value js_output_loss(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "outputLoss", 8)) return NULL;
+    const int64_t rows = dim(&c, 4, "rows"), cols = dim(&c, 5, "cols");
+    const int kind = code(&c, 6, "kind", OUT_MAX, "OutLoss in types.ts");
+    const double scale = num(&c, 7, "scale");
+    const uint64_t rc = U64(rows) * U64(cols);
+    void *dZ = arr(&c, 0, "dZ", rc, "rows*cols");
+    void *Z = arr(&c, 1, "Z", rc, "rows*cols");
+    void *b = arr(&c, 2, "b", U64(cols), "cols");
+    void *Y = arr(&c, 3, "Y", rc, "rows*cols");
+    if (c.failed) return NULL;
+    if (rc > 0 && dZ == Z) {
+        fail_type(&c, "nn-core native outputLoss: dZ and Z must be different arrays (dZ may not alias Z)");
+        return NULL;
+    }
+    const double loss = c.dt == DT_F32
+        ? output_loss_f32(dZ, Z, b, Y, (size_t)rows, (size_t)cols, kind, scale)
+        : output_loss_f64(dZ, Z, b, Y, (size_t)rows, (size_t)cols, kind, scale);
+    return ret_double(env, loss);
+}
+
+/* colSum(db, dZ, rows, cols) */
+static napi_value js_col_sum(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "colSum", 4)) return NULL;
+    const int64_t rows = dim(&c, 2, "rows"), cols = dim(&c, 3, "cols");
+    void *db = arr(&c, 0, "db", U64(cols), "cols");
+    void *dZ = arr(&c, 1, "dZ", U64(rows) * U64(cols), "rows*cols");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) col_sum_f32(db, dZ, (size_t)rows, (size_t)cols);
+    else col_sum_f64(db, dZ, (size_t)rows, (size_t)cols);
+    return NULL;
+}
+
+/* axpy(y, x, n, a) */
+static napi_value js_axpy(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "axpy", 4)) return NULL;
+    const int64_t n = dim(&c, 2, "n");
+    const double a = num(&c, 3, "a");
+    void *y = arr(&c, 0, "y", U64(n), "n");
+    void *x = arr(&c, 1, "x", U64(n), "n");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) axpy_f32(y, x, (size_t)n, a);
+    else axpy_f64(y, x, (size_t)n, a);
+    return NULL;
+}
+
+/* sumSq(x, n) -> Σ x² */
+static napi_value js_sum_sq(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "sumSq", 2)) return NULL;
+    const int64_t n = dim(&c, 1, "n");
+    void *x = arr(&c, 0, "x", U64(n), "n");
+    if (c.failed) return NULL;
+    return ret_double(env, c.dt == DT_F32 ? sum_sq_f32(x, (size_t)n) : sum_sq_f64(x, (size_t)n));
+}
+
+/* sgdStep(p, g, n, lr, decay) */
+static napi_value js_sgd_step(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "sgdStep", 5)) return NULL;
+    const int64_t n = dim(&c, 2, "n");
+    const double lr = num(&c, 3, "lr"), decay = num(&c, 4, "decay");
+    void *p = arr(&c, 0, "p", U64(n), "n");
+    void *g = arr(&c, 1, "g", U64(n), "n");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) sgd_step_f32(p, g, (size_t)n, lr, decay);
+    else sgd_step_f64(p, g, (size_t)n, lr, decay);
+    return NULL;
+}
+
+/* momentumStep(p, g, v, n, lr, mu, nesterov) */
+static napi_value js_momentum_step(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "momentumStep", 7)) return NULL;
+    const int64_t n = dim(&c, 3, "n");
+    const double lr = num(&c, 4, "lr"), mu = num(&c, 5, "mu");
+    const int nesterov = flag(&c, 6, "nesterov");
+    void *p = arr(&c, 0, "p", U64(n), "n");
+    void *g = arr(&c, 1, "g", U64(n), "n");
+    void *v = arr(&c, 2, "v", U64(n), "n");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) momentum_step_f32(p, g, v, (size_t)n, lr, mu, nesterov);
+    else momentum_step_f64(p, g, v, (size_t)n, lr, mu, nesterov);
+    return NULL;
+}
+
+/* adamStep(p, g, m, v, n, lr, b1, b2, eps, bc1, bc2, wd) */
+static napi_value js_adam_step(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "adamStep", 12)) return NULL;
+    const int64_t n = dim(&c, 4, "n");
+    const double lr = num(&c, 5, "lr"), b1 = num(&c, 6, "b1"), b2 = num(&c, 7, "b2"), eps = num(&c, 8, "eps");
+    const double bc1 = num(&c, 9, "bc1"), bc2 = num(&c, 10, "bc2"), wd = num(&c, 11, "wd");
+    void *p = arr(&c, 0, "p", U64(n), "n");
+    void *g = arr(&c, 1, "g", U64(n), "n");
+    void *m = arr(&c, 2, "m", U64(n), "n");
+    void *v = arr(&c, 3, "v", U64(n), "n");
+    if (c.failed) return NULL;
+    if (c.dt == DT_F32) adam_step_f32(p, g, m, v, (size_t)n, lr, b1, b2, eps, bc1, bc2, wd);
+    else adam_step_f64(p, g, m, v, (size_t)n, lr, b1, b2, eps, bc1, bc2, wd);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * OpenBLAS information for the loader.
+ * ------------------------------------------------------------------------------------------------------- */
+
+static napi_value js_openblas_corename(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value r;
+    const char *s = openblas_get_corename();
+    if (napi_create_string_utf8(env, s ? s : "unknown", NAPI_AUTO_LENGTH, &r) != napi_ok) return NULL;
+    return r;
+}
+
+static napi_value js_openblas_config(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value r;
+    const char *s = openblas_get_config();
+    if (napi_create_string_utf8(env, s ? s : "unknown", NAPI_AUTO_LENGTH, &r) != napi_ok) return NULL;
+    return r;
+}
+
+static napi_value js_openblas_num_threads(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value r;
+    if (napi_create_int32(env, openblas_get_num_threads(), &r) != napi_ok) return NULL;
+    return r;
+}
+
+NAPI_MODULE_INIT()
+{
+    /* One OpenBLAS thread per worker: parallelism comes from running trials in separate workers. The thread
+     * count is process-wide; only change it when needed, so a second worker loading the addon while the first
+     * one is inside a GEMM does not touch OpenBLAS's thread pool. */
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+
+    static const struct {
+        const char *name;
+        napi_callback cb;
+    } fns[] = {
+        {"gemm", js_gemm},
+        {"biasAct", js_bias_act},
+        {"actBackward", js_act_backward},
+        {"outputLoss", js_output_loss},
+        {"colSum", js_col_sum},
+        {"axpy", js_axpy},
+        {"sumSq", js_sum_sq},
+        {"sgdStep", js_sgd_step},
+        {"momentumStep", js_momentum_step},
+        {"adamStep", js_adam_step},
+        {"openblasCorename", js_openblas_corename},
+        {"openblasConfig", js_openblas_config},
+        {"openblasNumThreads", js_openblas_num_threads},
+    };
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        napi_value f;
+        if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok) return NULL;
+        if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+    }
+    napi_value abi;
+    if (napi_create_int32(env, NNC_ABI_VERSION, &abi) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, "abiVersion", abi) != napi_ok) return NULL;
+    return exports;
+}
