@@ -118,7 +118,7 @@ describe('sweeplab CLI', () => {
 
   test('bad input exits 2 with one line: unknown trial, bad SQL, bad option, missing database', async () => {
     const db = join(dir, 'inputs.db');
-    const run = await sweeplab(['run', experiment('inputs'), '--db', db, '--workers', '1']);
+    const run = await sweeplab(['run', experiment('inputs'), '--db', db, '--workers', '1', '--no-diagnose']);
     assert.equal(run.code, 0, run.stderr);
     for (const args of [
       ['show', 'ffffffff', '--db', db],
@@ -179,7 +179,7 @@ describe('sweeplab CLI', () => {
     assert.ok(kept >= 2 && kept < 61, `kept ${kept}`);
     assert.equal(d.prepare('SELECT status FROM environment').pluck().get(), 'interrupted');
     d.close();
-    const again = await sweeplab(['run', file, '--db', db, '--workers', '1']);
+    const again = await sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose']);
     assert.equal(again.code, 0, again.stderr);
     d = ro(db);
     assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'done');
@@ -198,7 +198,7 @@ describe('sweeplab CLI', () => {
     let d = ro(db);
     assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'running');
     d.close();
-    const again = await sweeplab(['run', file, '--db', db, '--workers', '1']);
+    const again = await sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose']);
     assert.equal(again.code, 0, again.stderr);
     d = ro(db);
     assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'done');
@@ -211,8 +211,8 @@ describe('sweeplab CLI', () => {
     const file = experiment('concurrent', { epochs: 4, lrs: [0.5, 1, 2], seeds: [1, 2] });
     const env = { SWEEPLAB_TEST_EPOCH_DELAY_MS: '30' };
     const [a, b] = await Promise.all([
-      sweeplab(['run', file, '--db', db, '--workers', '1'], env),
-      sweeplab(['run', file, '--db', db, '--workers', '1'], env),
+      sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose'], env),
+      sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose'], env),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);

@@ -6,11 +6,13 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, validateFiles } from './config/index.js';
+import { diagnoseTrial, renderDiagnosis } from './diagnose-cmd.js';
 import { versionText } from './environment.js';
 import { InputError, StoreError } from './errors.js';
 import { gradcheckExperiment, renderGradcheck } from './gradcheck-cmd.js';
 import { planExperiment, renderPlan } from './plan.js';
 import { formatQueryResult, queryDb, type QueryFormat } from './query.js';
+import { renderReportResult, reportExperiment } from './report-cmd.js';
 import { renderReproduce, reproduceTrial } from './reproduce.js';
 import { runExperiments } from './run.js';
 import { renderTrial, showTrial } from './show.js';
@@ -75,7 +77,8 @@ export function buildProgram(): Command {
     .option('-w, --workers <n>', 'worker threads (default: one per core)', positiveInt('--workers'))
     .option('--force', 'rerun finished (done and diverged) trials too')
     .option('--max-memory <mb>', 'heap limit per worker thread in MB', positiveInt('--max-memory'), 2048)
-    .action(act(async (files: string[], o: { db: string; workers?: number; force?: boolean; maxMemory: number }) => {
+    .option('--no-diagnose', 'skip diagnosing the finished trials (and training the logistic-regression baselines it needs)')
+    .action(act(async (files: string[], o: { db: string; workers?: number; force?: boolean; maxMemory: number; diagnose: boolean }) => {
       const ac = new AbortController();
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {
@@ -91,7 +94,7 @@ export function buildProgram(): Command {
       process.on('SIGTERM', onSignal);
       try {
         const res = await runExperiments(files, {
-          db: o.db, force: o.force ?? false, maxMemoryMb: o.maxMemory, signal: ac.signal,
+          db: o.db, force: o.force ?? false, maxMemoryMb: o.maxMemory, signal: ac.signal, diagnose: o.diagnose,
           command: `run ${files.join(' ')}`, ...(o.workers !== undefined ? { workers: o.workers } : {}),
         });
         return res.exitCode;
@@ -149,6 +152,32 @@ export function buildProgram(): Command {
       const r = reproduceTrial(id, { db: o.db });
       out(renderReproduce(r));
       return r.match ? 0 : 1;
+    }));
+
+  program.command('report')
+    .description("write an experiment's HTML report and Markdown summary (read-only: works while its sweep runs)")
+    .argument('<experiment>', 'experiment name (the `name:` of its file)')
+    .addOption(dbOption())
+    .option('-o, --out <dir>', 'output folder (default: results/reports/<experiment>/)')
+    .option('--summary <path>', 'also write the Markdown summary to this file (e.g. results/<experiment>.md)')
+    .action(act(async (name: string, o: { db: string; out?: string; summary?: string }) => {
+      const r = await reportExperiment(name, {
+        db: o.db, ...(o.out !== undefined ? { out: o.out } : {}), ...(o.summary !== undefined ? { summary: o.summary } : {}),
+      });
+      for (const w of r.warnings) err(`sweeplab: chart warning: ${w}\n`);
+      out(renderReportResult(r));
+      return 0;
+    }));
+
+  program.command('diagnose')
+    .description("say why a trial does (not) learn: rules over its config and curves, stored in the diagnoses table " +
+      '(trains the logistic-regression baseline on its data first if it is missing)')
+    .argument('<trial-id>', 'trial id or a unique prefix of it')
+    .addOption(dbOption())
+    .action(act(async (id: string, o: { db: string }) => {
+      const d = await diagnoseTrial(id, { db: o.db, note: (line) => out(`${line}\n`) });
+      out(renderDiagnosis(d));
+      return 0;
     }));
 
   program.command('gradcheck')

@@ -9,6 +9,7 @@ export type InputErrorCode =
   | 'UNKNOWN_TRIAL'   // no trial id starts with the given prefix
   | 'AMBIGUOUS_TRIAL' // more than one trial id starts with the given prefix
   | 'NOT_FINISHED'    // reproduce asked for a trial that has not finished
+  | 'UNKNOWN_EXPERIMENT' // report: no experiment of that name in the database
   | 'BAD_SQL'         // query: the statement does not compile or tries to write
   | 'NO_DATABASE'     // a reading command found no database at --db
   | 'BAD_OPTION';     // a command-line option has a bad value

@@ -7,7 +7,7 @@ export type { ConfigIssue, ConfigErrorCode, ExperimentConfig, LoadedExperiment, 
 
 // running
 export { runExperiments, runLoaded, loadAll, toRegistration, trialWork } from './run.js';
-export type { RunOptions, RunResult, RunTrialReport, TrialRunResult, GradcheckSummary } from './run.js';
+export type { RunOptions, RunResult, RunTrialReport, TrialRunResult, GradcheckSummary, BuiltInExperiment } from './run.js';
 export { PiscinaExecutor, TaskError, DEFAULT_MAX_MEMORY_MB } from './exec/piscina.js';
 export type { PiscinaExecutorOptions, TaskFailureKind } from './exec/piscina.js';
 export { runTask, runTrainTask, runGradcheckTask, priorCost } from './exec/tasks.js';
@@ -30,6 +30,15 @@ export { reproduceTrial, renderReproduce, sameStoredValue } from './reproduce.js
 export type { ReproduceResult, Mismatch } from './reproduce.js';
 export { gradcheckExperiment, renderGradcheck } from './gradcheck-cmd.js';
 export type { GradcheckCommandResult, ArchGradcheck } from './gradcheck-cmd.js';
+export { reportExperiment, loadReportInput, renderReportResult, DEFAULT_REPORTS_DIR } from './report-cmd.js';
+export type { ReportOptions, ReportResult } from './report-cmd.js';
+export { diagnoseTrial, diagnoseTrials, renderDiagnosis, compactEvidence } from './diagnose-cmd.js';
+export type { DiagnoseOptions, TrialDiagnosis, BaselineUse } from './diagnose-cmd.js';
+export {
+  BASELINES_EXPERIMENT, BASELINES_DESCRIPTION, BASELINE_MODEL, BASELINE_TRAIN, BUILT_IN_FILE, baselineSpec, baselineData,
+  baselineSections, baselineYaml, ensureBaselines, isLogisticRegression,
+} from './baseline.js';
+export type { BaselineSpec, BaselineResult, EnsureBaselinesOptions } from './baseline.js';
 
 // the results database
 export { openDatabase, openReadOnly, migrate, DEFAULT_DB_PATH } from './store/db.js';
@@ -38,7 +47,7 @@ export { MIGRATIONS, SCHEMA_VERSION } from './store/migrations.js';
 export { Store, experimentViewName, paramColumnName, epochRowValues, DETERMINISTIC_EPOCH_COLUMNS } from './store/store.js';
 export type {
   TrialStatus, ExperimentRegistration, TrialRegistration, RegistrationResult, EpochInput, EpochRowValues, TrialFinish,
-  GradcheckRow, EnvironmentRow, ClaimResult,
+  GradcheckRow, EnvironmentRow, ClaimResult, DiagnosisInput,
 } from './store/store.js';
 export { resolveTrialId, getTrial, getEpochs, getExperiment, getTrialLinks, trialStatuses } from './store/read.js';
 export type { TrialRow, EpochRow, ExperimentRow, TrialLink } from './store/read.js';

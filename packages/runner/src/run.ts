@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { validateFiles, type LoadedExperiment, type TrialPlan } from './config/index.js';
+import { diagnoseTrials } from './diagnose-cmd.js';
 import { collectEnvironment } from './environment.js';
 import { InputError } from './errors.js';
 import { PiscinaExecutor, TaskError } from './exec/piscina.js';
@@ -40,6 +41,21 @@ export interface RunOptions {
   executor?: Executor;
   /** recorded in environment.command */
   command?: string;
+  /**
+   * After training, diagnose the trials that finished (done or diverged) in this run and store the findings,
+   * training first the logistic-regression baselines they need (once per data section). The CLI's default; off
+   * unless set.
+   */
+  diagnose?: boolean;
+}
+
+/** An experiment sweeplab builds itself (`_baselines`): registered with `file` as given, its trial links append-only. */
+export interface BuiltInExperiment extends LoadedExperiment {
+  builtIn: true;
+}
+
+function isBuiltIn(exp: LoadedExperiment): exp is BuiltInExperiment {
+  return (exp as Partial<BuiltInExperiment>).builtIn === true;
 }
 
 export type TrialRunResult =
@@ -81,6 +97,8 @@ export interface RunResult {
   trials: RunTrialReport[];
   gradchecks: GradcheckSummary[];
   counts: { ran: number; done: number; diverged: number; failed: number; interrupted: number; skipped: number; elsewhere: number };
+  /** trials diagnosed at the end of the run (`diagnose` option) */
+  diagnosed: number;
 }
 
 /** Turns a LoadedExperiment into the rows `registerExperiments` writes. */
@@ -88,7 +106,8 @@ export function toRegistration(exp: LoadedExperiment): ExperimentRegistration {
   return {
     name: exp.name,
     description: exp.description ?? '',
-    file: resolve(exp.path),
+    file: isBuiltIn(exp) ? exp.file : resolve(exp.path),
+    ...(isBuiltIn(exp) ? { appendOnly: true } : {}),
     yaml: exp.yaml,
     resolvedJson: JSON.stringify(exp.config ?? null),
     sweptPaths: exp.sweptPaths,
@@ -382,6 +401,26 @@ export async function runLoaded(exps: LoadedExperiment[], opts: RunOptions = {})
       elsewhere: all.filter((r) => r.result === 'elsewhere').length,
     };
     progress.stop();
+
+    // 6. Diagnose what finished, after the baselines it needs (they run on the same executor).
+    let diagnosed = 0;
+    const finished = ran.filter((r) => r.status === 'done' || r.status === 'diverged').map((r) => r.id);
+    if (opts.diagnose && !interrupted && finished.length > 0) {
+      const concurrency = opts.executor ? (opts.workers ?? 1) : ((executor as PiscinaExecutor | null)?.workers ?? 1);
+      const results = await diagnoseTrials(finished, {
+        db: dbPath, store, workers: concurrency, note: (line) => out.write(`${line}\n`),
+        ...(executor ? { executor } : {}),
+        ...(opts.maxMemoryMb !== undefined ? { maxMemoryMb: opts.maxMemoryMb } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      diagnosed = results.length;
+      if (diagnosed > 0) {
+        const crit = results.filter((r) => r.findings.some((f) => f.severity === 'critical')).length;
+        const warn = results.filter((r) => r.findings.some((f) => f.severity === 'warning')).length;
+        out.write(`diagnosed ${diagnosed} trial(s): ${crit} with a critical finding, ${warn} with a warning ` +
+          '(`sweeplab diagnose <trial-id>` explains one, `sweeplab report <experiment>` shows them all)\n');
+      }
+    }
     const envStatus = interrupted ? 'interrupted' : counts.failed > 0 ? 'failed' : 'done';
     store.finishEnvironment(runId, envStatus);
     envStarted = false;
@@ -393,7 +432,7 @@ export async function runLoaded(exps: LoadedExperiment[], opts: RunOptions = {})
       (interrupted ? ' (run the same command again to resume)' : '') + '\n');
     return {
       runId, db: dbPath, exitCode: interrupted ? 130 : counts.failed > 0 ? 1 : 0, interrupted, experiments, trials: all,
-      gradchecks, counts,
+      gradchecks, counts, diagnosed,
     };
   } catch (e) {
     if (envStarted) {

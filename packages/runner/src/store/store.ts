@@ -31,6 +31,11 @@ export interface ExperimentRegistration {
   /** swept dotted paths: one column each in the view `trials_<name>` */
   sweptPaths: string[];
   trials: TrialRegistration[];
+  /**
+   * Keep the experiment's other trial links and add or update these (the built-in `_baselines` experiment grows
+   * one trial at a time). Default: the links are replaced by `trials`.
+   */
+  appendOnly?: boolean;
 }
 
 export interface RegistrationResult {
@@ -169,6 +174,14 @@ export interface EnvironmentRow {
   dataFingerprints: Record<string, string>;
 }
 
+/** One diagnosis finding of a trial (a `diagnoses` row without trial_id and created_at). */
+export interface DiagnosisInput {
+  rule: string;
+  severity: 'info' | 'warning' | 'critical';
+  evidence: unknown;
+  advice: string;
+}
+
 export type ClaimResult =
   | { claimed: true; previous: TrialStatus }
   /** finished: done/diverged (and no --force); elsewhere: running in a live process; missing: no such trial */
@@ -231,6 +244,10 @@ function prepareStatements(db: Database.Database) {
     insertLink: db.prepare(`
       INSERT INTO experiment_trials (experiment, trial_id, params_json, position)
       VALUES (@experiment, @trialId, @paramsJson, @position)`),
+    upsertLink: db.prepare(`
+      INSERT INTO experiment_trials (experiment, trial_id, params_json, position)
+      VALUES (@experiment, @trialId, @paramsJson, @position)
+      ON CONFLICT(experiment, trial_id) DO UPDATE SET params_json = excluded.params_json, position = excluded.position`),
     trialState: db.prepare<{ id: string }, { status: TrialStatus; owner: string | null; heartbeat_at: string | null }>(
       'SELECT status, owner, heartbeat_at FROM trials WHERE id = @id'),
     claim: db.prepare(`
@@ -241,6 +258,9 @@ function prepareStatements(db: Database.Database) {
       WHERE id = @id`),
     deleteEpochs: db.prepare('DELETE FROM epochs WHERE trial_id = @id'),
     deleteDiagnoses: db.prepare('DELETE FROM diagnoses WHERE trial_id = @id'),
+    insertDiagnosis: db.prepare(`
+      INSERT INTO diagnoses (trial_id, rule, severity, evidence_json, advice, created_at)
+      VALUES (@trialId, @rule, @severity, @evidenceJson, @advice, @now)`),
     touchRunning: db.prepare(`
       UPDATE trials SET epochs_done = @epoch, heartbeat_at = @now
       WHERE id = @id AND owner = @owner AND status = 'running'`),
@@ -336,9 +356,10 @@ export class Store {
             id: t.id, experiment: e.name, configJson: t.configJson, seed: t.seed, arch: t.arch, now,
           }).changes;
         }
-        this.s.deleteLinks.run({ experiment: e.name });
+        if (!e.appendOnly) this.s.deleteLinks.run({ experiment: e.name });
+        const link = e.appendOnly ? this.s.upsertLink : this.s.insertLink;
         for (const t of e.trials) {
-          this.s.insertLink.run({ experiment: e.name, trialId: t.id, paramsJson: t.paramsJson, position: t.position });
+          link.run({ experiment: e.name, trialId: t.id, paramsJson: t.paramsJson, position: t.position });
         }
         const view = experimentViewName(e.name);
         this.db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view)}`);
@@ -411,6 +432,25 @@ export class Store {
   /** Marks every running trial of this owner alive now. */
   heartbeat(owner: string): void {
     this.db.transaction(() => this.s.heartbeat.run({ owner, now: nowIso() })).immediate();
+  }
+
+  /**
+   * Replaces a trial's diagnosis with `findings` in one transaction (the old rows go, even when there are no new
+   * ones). Returns false, writing nothing, when the trial does not exist.
+   */
+  replaceDiagnoses(trialId: string, findings: readonly DiagnosisInput[]): boolean {
+    const run = this.db.transaction((): boolean => {
+      if (!this.s.trialState.get({ id: trialId })) return false;
+      this.s.deleteDiagnoses.run({ id: trialId });
+      const now = nowIso();
+      for (const f of findings) {
+        this.s.insertDiagnosis.run({
+          trialId, rule: f.rule, severity: f.severity, evidenceJson: JSON.stringify(f.evidence ?? {}), advice: f.advice, now,
+        });
+      }
+      return true;
+    });
+    return run.immediate();
   }
 
   insertGradchecks(rows: GradcheckRow[]): void {
