@@ -28,7 +28,7 @@ export function renderMarkdown(p: Prepared): string {
   out.push(`# sweeplab report: ${e(experiment.name)}`, '');
   if (experiment.description) out.push(`> ${e(experiment.description)}`, '');
   const status = p.statusCounts.map(([s, n]) => `${n} ${e(s)}`).join(', ');
-  out.push(`${trials.length} trial${trials.length === 1 ? '' : 's'}${trials.length ? ` (${status})` : ''}, ranked by final ${p.metric} accuracy.${p.input.generatedAt ? ` Generated ${e(p.input.generatedAt)}.` : ''}`, '');
+  out.push(`${trials.length} trial${trials.length === 1 ? '' : 's'}${trials.length ? ` (${status})` : ''}, ranked by final ${p.metric} accuracy.`, '');
   if (p.inProgress) out.push('**The sweep is still running**: this summary shows what was recorded so far.', '');
   out.push(`Reproduce: ${mdCode(`sweeplab run ${file}`)}${p.best ? `, then ${mdCode(`sweeplab reproduce ${p.best.id}`)} to re-run the best trial` : ''}; the full report: ${mdCode(`sweeplab report ${experiment.name}`)}.`, '');
 

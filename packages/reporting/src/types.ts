@@ -210,9 +210,8 @@ export interface ReportInput {
   diagnoses: ReadonlyMap<string, ReadonlyArray<Finding>> | Readonly<Record<string, ReadonlyArray<Finding>>>;
   /** the experiment's swept dotted paths, in the order of the YAML file (`train.seed` = the replicate axis) */
   sweptPaths: ReadonlyArray<string>;
-  /** shown as is; the only time-dependent text of the report. For a committed Markdown summary pass a
-   * value that does not change when the summary is regenerated (e.g. the experiment's updated_at), or ''
-   * to leave it out. */
+  /** when the report was made, shown as is in the HTML only ('' leaves it out). The Markdown summary never
+   * shows it: it is committed to git and must be the same bytes whenever it is regenerated from the same rows. */
   generatedAt: string;
 }
 

@@ -59,7 +59,7 @@ describe('report', () => {
     assert.deepEqual(input.trials.map((t) => t.params), links.map((l) => JSON.parse(l.params_json)));
     assert.deepEqual(input.trials.map((t) => [t.params['train.lr'], t.params['train.seed']]), [[0.5, 1], [0.5, 2], [1, 1], [1, 2]]);
     assert.deepEqual(input.sweptPaths, ['train.lr', 'train.seed']);
-    assert.equal(input.generatedAt, '');
+    assert.match(input.generatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal(input.experiment.description, DESCRIPTION);
     assert.equal(input.experiment.file, relative(process.cwd(), file));
     assert.ok(input.environment?.dataFingerprints && 'rep' in input.environment.dataFingerprints);

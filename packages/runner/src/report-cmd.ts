@@ -67,7 +67,7 @@ function unknownExperiment(name: string, dbPath: string, names: string[]): Input
 
 /**
  * Reads one experiment's rows (one read transaction on a read-only connection) as reporting's `ReportInput`.
- * `generatedAt` is '' so the Markdown summary is the same bytes for the same rows.
+ * `generatedAt` is now; reporting keeps it out of the Markdown summary, which is the same bytes for the same rows.
  * @throws InputError UNKNOWN_EXPERIMENT (listing the known experiments) or NO_DATABASE
  */
 export function loadReportInput(name: string, opts: { db?: string } = {}): ReportInput {
@@ -97,7 +97,7 @@ export function loadReportInput(name: string, opts: { db?: string } = {}): Repor
         gradchecks: experimentGradchecks(db, name).map(toReportGradcheck),
         diagnoses,
         sweptPaths: sweptPathsOf(exp.resolved_json, trials.map((t) => t.params)),
-        generatedAt: '',
+        generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       };
     })();
   } finally {

@@ -164,3 +164,16 @@ describe('located validation errors', () => {
     assert.deepEqual(errors[0]!.issues[0], { file: join(dir, 'two.yaml'), ...posOf(text, 'name: t', 1, 'name: '.length), message: `experiment name "t" is also used by ${join(dir, 'one.yaml')}: names must be unique` });
   });
 });
+
+describe('reserved experiment names', () => {
+  it('refuses a default name from a file name starting with _ (reserved for built-ins such as _baselines)', () => {
+    const r = failing('_baselines.yaml', HEAD.replace('name: t\n', '') + 'model:\n  layers: [6, 3]\n');
+    assert.equal(r.err.issues.length, 1);
+    assert.deepEqual([r.err.issues[0]!.line, r.err.issues[0]!.col], [1, 1]);
+    assert.match(r.err.issues[0]!.message, /"_baselines".*set name:/);
+  });
+  it('accepts the same file once it sets a name', () => {
+    writeFiles(dir, { '_ok.yaml': HEAD.replace('name: t', 'name: ok') + 'model:\n  layers: [6, 3]\n' });
+    assert.equal(loadExperiment(join(dir, '_ok.yaml')).name, 'ok');
+  });
+});

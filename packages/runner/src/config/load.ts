@@ -6,7 +6,7 @@ import { checkTrial, newCheckContext, type CheckContext } from './checks.js';
 import { ConfigError, formatIssue, sortIssues, type ConfigIssue } from './errors.js';
 import { archOf, trialIdOf } from './id.js';
 import { applySweep, type Sections, type TrialConfig } from './resolve.js';
-import type { ExperimentConfig } from './schema.js';
+import { NAME_PATTERN, type ExperimentConfig } from './schema.js';
 import { checkSweep, expandSweep, sanitizeSweep, sweptPaths, type SweepConfig, type SweptValue } from './sweep.js';
 import { repr, validateExperiment, type RawIssue } from './validate.js';
 import { dropNulls, locate, parseSource, plainValue, type Source } from './yaml-source.js';
@@ -160,6 +160,11 @@ function analyze(file: string, shared: Shared): Analysis {
   }
 
   const name = typeof merged.name === 'string' ? merged.name : basename(file, extname(file));
+  if (!NAME_PATTERN.test(name)) {
+    // only a default name can get here (the schema checks an explicit one); names starting with '_' are
+    // reserved for sweeplab's built-in experiments (_baselines)
+    throw new ConfigError('INVALID', [{ file, line: 1, col: 1, message: `the file name gives the experiment name "${name}", which is not allowed (letters, digits, . _ -, not starting with . _ or -): set name: in the file` }]);
+  }
   const topValue = plainValue(top);
   return {
     namePos: isObj(topValue) && topValue.name !== undefined ? locate([top], ['name']) : null,

@@ -157,6 +157,9 @@ const numericKind = (s: SchemaObj): 'number' | 'integer' | null => (s.type === '
 // Shared pieces of the sweep section live in `definitions` and are referenced, so the schema stays small
 // (and ajv, with inlineRefs off, compiles each once).
 export const DEFINITIONS: Record<string, unknown> = {};
+/** Experiment names: letters, digits, . _ -, starting with a letter or digit ('_…' is reserved for built-ins). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 const ref = (name: string, schema: unknown): SchemaObj => {
   DEFINITIONS[name] ??= schema;
   return { $ref: `#/definitions/${name}` };
@@ -220,7 +223,7 @@ export const SweepSection = sweepSection(true);
 
 function experimentSchema<S extends TSchema>(sweep: S) {
   return Type.Object({
-    name: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'unique experiment name (letters, digits, . _ -); default: the file name without .yaml' })),
+    name: Type.Optional(Type.String({ minLength: 1, pattern: NAME_PATTERN.source, description: 'unique experiment name (letters, digits, . _ -); default: the file name without .yaml' })),
     description: Type.Optional(Type.String({ description: 'what this experiment is about' })),
     extends: Type.Optional(Type.String({ minLength: 1, description: 'a file to start from (relative to this one): its sections are deep-merged under this file\'s (maps merge, lists replace, null removes); name and description are not inherited' })),
     kernels: Type.Optional(StringEnum(['auto', 'js', 'native'], 'compute kernels: auto (native if built, else js), js, native; not part of the trial id', 'auto')),
