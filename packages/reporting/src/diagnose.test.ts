@@ -21,7 +21,10 @@ describe('the fixtures reproduce the measured facts of the question', () => {
     // softmax: the entropy of ~uniform 10 classes is ≈ ln 10
     const js = classPriorCost(CLASS_COUNTS_30K, 'softmax', 'cross-entropy') as number;
     assert.ok(Math.abs(js - Math.log(10)) < 0.01, `softmax prior cost ${js}`);
-    assert.equal(classPriorCost(CLASS_COUNTS_30K, 'identity', 'mse'), null);
+    // mse, ½ Σ (h - y)² per example: E over y of ½ Σ_k (p_k - y_k)² = ½ Σ_k p_k (1 - p_k) ≈ ½ · 10 · 0.1 · 0.9
+    assert.ok(Math.abs((classPriorCost(CLASS_COUNTS_30K, 'identity', 'mse') as number) - 0.45) < 0.005);
+    assert.equal(classPriorCost([5, 5], 'sigmoid', 'mse'), 0.25);
+    assert.equal(classPriorCost(CLASS_COUNTS_30K, 'identity', 'cross-entropy'), null);
   });
   it('lr 2: 6.990 -> ≈ 3.25 in 5 iterations; lr 1e-4: 6.990 -> 6.988', () => {
     const a = questionRun().epochs;

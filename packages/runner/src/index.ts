@@ -10,7 +10,7 @@ export { runExperiments, runLoaded, loadAll, toRegistration, trialWork } from '.
 export type { RunOptions, RunResult, RunTrialReport, TrialRunResult, GradcheckSummary, BuiltInExperiment } from './run.js';
 export { PiscinaExecutor, TaskError, DEFAULT_MAX_MEMORY_MB } from './exec/piscina.js';
 export type { PiscinaExecutorOptions, TaskFailureKind } from './exec/piscina.js';
-export { runTask, runTrainTask, runGradcheckTask, priorCost } from './exec/tasks.js';
+export { runTask, runTrainTask, runGradcheckTask } from './exec/tasks.js';
 export type {
   Executor, Task, TrainTask, GradcheckTask, WorkerEvent, Outcome, TrainOutcome, GradcheckOutcome, TrialSummary,
   TrialConfigInput, KernelsSetting,

@@ -5,6 +5,7 @@
  */
 import { loadData, type LoadedData } from '@sweeplab/data';
 import { gradcheck } from '@sweeplab/gradcheck';
+import { classPriorCost } from '@sweeplab/reporting';
 import { createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
 import type {
   GradcheckOutcome, GradcheckTask, Outcome, Task, TrainOutcome, TrainTask, TrialConfigInput, WorkerEvent,
@@ -25,8 +26,6 @@ function loadCached(cfg: TrialConfigInput, baseDir: string, dtype: 'float32' | '
 export function modelSpecOf(cfg: TrialConfigInput): ModelSpec {
   const m = cfg.model;
   const spec: ModelSpec = { layers: m.layers, activation: m.activation, output: m.output, loss: m.loss };
-  const slope = m.leakySlope ?? m.leaky_slope;
-  if (slope !== undefined) spec.leakySlope = slope;
   return spec;
 }
 
@@ -43,21 +42,6 @@ export function trainOptionsOf(cfg: TrialConfigInput): TrainOptions {
   return opts;
 }
 
-const xlogx = (p: number) => (p > 0 ? p * Math.log(p) : 0);
-
-/**
- * Per-example cost of a net that outputs the class prior p_k for every input (what a net that learned nothing
- * but the class frequencies scores): BCE over sigmoid outputs -Σ [p log p + (1-p) log(1-p)], softmax CE -Σ p log p,
- * MSE ½ Σ p (1 - p).
- */
-export function priorCost(classCounts: number[], output: ModelSpec['output'], loss: ModelSpec['loss']): number {
-  const n = classCounts.reduce((a, b) => a + b, 0);
-  if (n === 0) return NaN;
-  const p = classCounts.map((c) => c / n);
-  if (loss === 'mse') return 0.5 * p.reduce((s, pk) => s + pk * (1 - pk), 0);
-  if (output === 'softmax') return -p.reduce((s, pk) => s + xlogx(pk), 0);
-  return -p.reduce((s, pk) => s + xlogx(pk) + xlogx(1 - pk), 0);
-}
 
 function sleepSync(ms: number): void {
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -107,7 +91,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void): T
     backend: res.backend,
     summary: {
       classCounts: data.classCounts,
-      priorCost: priorCost(data.classCounts, spec.output, spec.loss),
+      priorCost: classPriorCost(data.classCounts, spec.output, spec.loss),
       updates: res.updates,
       numParams: model.numParams,
       trainSize: data.train.n,

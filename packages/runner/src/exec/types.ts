@@ -2,42 +2,14 @@
  * What travels between the runner and its executors: plain, structured-cloneable data only, so a later
  * multi-machine executor can serialise every task, event and outcome unchanged.
  */
-import type { DataSpec } from '@sweeplab/data';
 import type { GradcheckReport } from '@sweeplab/gradcheck';
-import type { EpochMetrics, InitSpec, ModelSpec, Schedule } from '@sweeplab/nn-core';
+import type { EpochMetrics } from '@sweeplab/nn-core';
+import type { TrialConfig } from '../config/index.js';
 
 export type KernelsSetting = 'auto' | 'js' | 'native';
 
-/** The resolved trial config as the worker reads it (structurally the config module's TrialConfig). */
-export interface TrialConfigInput {
-  data: DataSpec;
-  model: {
-    layers: number[];
-    activation: ModelSpec['activation'];
-    output: ModelSpec['output'];
-    loss: ModelSpec['loss'];
-    init: InitSpec;
-    leakySlope?: number;
-    leaky_slope?: number;
-  };
-  train: {
-    optimizer: 'gd' | 'sgd' | 'momentum' | 'adam' | 'adamw';
-    batch: 'full' | number;
-    lr: number;
-    epochs: number;
-    l2: number;
-    dtype: 'float32' | 'float64';
-    seed: number;
-    momentum?: number;
-    nesterov?: boolean;
-    beta1?: number;
-    beta2?: number;
-    eps?: number;
-    weight_decay?: number;
-    schedule?: Schedule;
-  };
-  gradcheck: { enabled: boolean; samples: number | 'all'; threshold: number; eps?: number; batch: number };
-}
+/** The resolved trial config as the worker reads it: the config module's TrialConfig (plain JSON). */
+export type TrialConfigInput = TrialConfig;
 
 /** Train one trial: load its data, build its model, train it, report every epoch. */
 export interface TrainTask {
@@ -77,7 +49,7 @@ export interface TrialSummary {
    * sigmoid + cross-entropy: -Σ_k [p_k log p_k + (1 - p_k) log(1 - p_k)]; softmax + cross-entropy: -Σ_k p_k log p_k;
    * MSE: ½ Σ_k p_k (1 - p_k). The plateau of a net that learned nothing but the prior.
    */
-  priorCost: number;
+  priorCost: number | null;
   updates: number;
   numParams: number;
   trainSize: number;

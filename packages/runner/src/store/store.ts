@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import type { EpochMetrics } from '@sweeplab/nn-core';
 import { InputError } from '../errors.js';
 import { openDatabase } from './db.js';
 
@@ -46,28 +47,8 @@ export interface RegistrationResult {
   newTrials: number;
 }
 
-/** The per-epoch metrics nn-core reports (structurally nn-core's EpochMetrics). */
-export interface EpochInput {
-  epoch: number;
-  cost: number;
-  loss: number;
-  l2Term: number;
-  trainAcc: number;
-  testAcc: number | null;
-  valAcc: number | null;
-  lr: number;
-  outMean: number;
-  outStd: number;
-  outUnitMean: number[];
-  outUnitStd: number[];
-  gradNorm: number[];
-  updateRatio: (number | null)[];
-  weightNorm: number[];
-  weightMean: number[];
-  saturation: number[];
-  seconds: number;
-  evalSeconds: number;
-}
+/** The per-epoch metrics nn-core reports. */
+export type EpochInput = EpochMetrics;
 
 /** The `epochs` row of one epoch (column names as in the table; `trial_id` added by the writer). */
 export interface EpochRowValues {
