@@ -22,8 +22,190 @@
 #define NNC_CAT(a, b) NNC_CAT2(a, b)
 #define FN(name) NNC_CAT(name, SUF)
 
-/* C = alpha · op(A) · op(B) + beta · C through CBLAS. A: (M, K) or (K, M) when ta; B: (K, N) or (N, K) when
- * tb; C: (M, N). Dimensions are < 2^31 (checked by the caller). beta = 0 overwrites C. */
+/* ---------------------------------------------------------------------------------------------------------
+ * Narrow-output GEMMs: C has at most a few columns (the layers of a few units, e.g. the question's 784-5
+ * first layer: Z1 = X·W1 and dW1 = Xᵀ·dZ1 with X streaming from memory), which OpenBLAS runs at ~15 GFLOP/s.
+ * Written with GCC/Clang vector extensions: a vector is 64 bytes of T (LANES values), which compiles to
+ * AVX-512 with -march=native and to narrower SIMD elsewhere. Measured on the 784-5-5-10 full-batch pass
+ * (30000 rows in chunks of 1024, one core, AMD EPYC Zen 4, OpenBLAS 0.3.21 SkylakeX): Z1 f32 14.8 -> 5.2 ms,
+ * f64 31 -> 7.8 ms; dW1 f32 8.0 -> 4.3 ms, f64 16.3 -> 6.7 ms. gemm() routes a call here only for shapes
+ * where these kernels measured faster than OpenBLAS (see narrow_nn_ok / narrow_tn_ok).
+ *
+ * Determinism: every load is unaligned (memcpy into a vector), so the order of the additions depends only
+ * on the shapes, never on where the arrays live: the same call on the same values gives the same bits run
+ * to run, and in a training pass and an evaluation pass alike.
+ * ------------------------------------------------------------------------------------------------------- */
+
+typedef T FN(vec) __attribute__((vector_size(64), aligned(sizeof(T))));
+#define VEC FN(vec)
+#define LANES ((int)(64 / sizeof(T)))
+/* packed panel of B in the NN kernel: 32 KB of stack, 6 columns x KP inner indices (KP a multiple of LANES) */
+#define NARROW_PACK ((int)(32768 / sizeof(T)))
+#define NARROW_KP (NARROW_PACK / 6 / LANES * LANES)
+
+static inline VEC FN(vload)(const T *p)
+{
+    VEC v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Sum of the lanes, in a fixed tree order. */
+static inline T FN(vsum)(VEC a)
+{
+    T t[64 / sizeof(T)];
+    memcpy(t, &a, sizeof a);
+    for (int w = LANES / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++) t[l] += t[l + w];
+    return t[0];
+}
+
+/* *c = alpha · acc + beta · *c (beta = 0 overwrites: NaN in C is not propagated, as with BLAS). */
+static inline void FN(store_c)(T *c, T acc, double alpha, double beta)
+{
+    const T r = alpha == 1.0 ? acc : (T)(alpha * (double)acc);
+    if (beta == 0.0) *c = r;
+    else if (beta == 1.0) *c = *c + r;
+    else *c = (T)((double)r + beta * (double)*c);
+}
+
+/* NN: C (M, N) = alpha · A (M, K) · B (K, N) + beta · C. Per group of <= 6 columns and panel of NARROW_KP
+ * inner indices, the panel of B is packed transposed on the stack; then 4 rows of A x the group's columns
+ * are dot products vectorised along k (24 vector accumulators), reduced in a fixed order. The first panel
+ * stores alpha·sum + beta·C, later panels add alpha·sum. */
+static void FN(gemm_nn_narrow)(int M, int N, int K, double alpha, const T *A, const T *B, double beta, T *C)
+{
+    T bt[32768 / sizeof(T)];
+    const int KP = NARROW_KP;
+    for (int j0 = 0; j0 < N; j0 += 6) {
+        const int jn = N - j0 < 6 ? N - j0 : 6;
+        for (int k0 = 0; k0 < K; k0 += KP) {
+            const int kw = K - k0 < KP ? K - k0 : KP, kv = kw / LANES * LANES;
+            for (int k = 0; k < kw; k++)
+                for (int j = 0; j < jn; j++) bt[j * KP + k] = B[(size_t)(k0 + k) * N + j0 + j];
+            for (int i = 0; i < M; i += 4) {
+                const int rn = M - i < 4 ? M - i : 4;
+                /* rows past the end (rn < 4) re-read the block's first row; their sums are not stored */
+                const T *a0 = A + (size_t)i * K + k0;
+                const T *a1 = rn > 1 ? a0 + K : a0, *a2 = rn > 2 ? a0 + 2 * (size_t)K : a0;
+                const T *a3 = rn > 3 ? a0 + 3 * (size_t)K : a0;
+                VEC acc[4][6];
+                for (int j = 0; j < 6; j++) acc[0][j] = acc[1][j] = acc[2][j] = acc[3][j] = (VEC){0};
+                /* the next block's 4 rows, one cache line per row per step: A streams from memory */
+                const char *pf = (const char *)(a0 + NNC_PF_ROWS * (size_t)K);
+                const int pfo = i + NNC_PF_ROWS + 4 <= M ? (int)(K * sizeof(T)) : 0;
+                for (int k = 0; k < kv; k += LANES) {
+                    if (pfo) {
+                        __builtin_prefetch(pf + k * sizeof(T), 0, 0);
+                        __builtin_prefetch(pf + pfo + k * sizeof(T), 0, 0);
+                        __builtin_prefetch(pf + 2 * pfo + k * sizeof(T), 0, 0);
+                        __builtin_prefetch(pf + 3 * pfo + k * sizeof(T), 0, 0);
+                    }
+                    const VEC v0 = FN(vload)(a0 + k), v1 = FN(vload)(a1 + k);
+                    const VEC v2 = FN(vload)(a2 + k), v3 = FN(vload)(a3 + k);
+#define NNC_COL(j)                                                                                  \
+    if (j < jn) {                                                                                   \
+        const VEC w = FN(vload)(bt + (j) * KP + k);                                                 \
+        acc[0][j] += v0 * w;                                                                        \
+        acc[1][j] += v1 * w;                                                                        \
+        acc[2][j] += v2 * w;                                                                        \
+        acc[3][j] += v3 * w;                                                                        \
+    }
+                    NNC_COL(0) NNC_COL(1) NNC_COL(2) NNC_COL(3) NNC_COL(4) NNC_COL(5)
+#undef NNC_COL
+                }
+                const T *ar[4] = {a0, a1, a2, a3};
+                for (int r = 0; r < rn; r++) {
+                    for (int j = 0; j < jn; j++) {
+                        const T *w = bt + j * KP;
+                        T p = FN(vsum)(acc[r][j]);
+                        for (int k = kv; k < kw; k++) p += ar[r][k] * w[k];
+                        T *c = C + (size_t)(i + r) * N + j0 + j;
+                        if (k0 == 0) FN(store_c)(c, p, alpha, beta);
+                        else *c = *c + (alpha == 1.0 ? p : (T)(alpha * (double)p));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* TN: C (M, N) = alpha · Aᵀ · B + beta · C with A (K, M), B (K, N) (a weight gradient: M = inputs, K = rows
+ * of the batch). Per group of <= 6 columns and slice of 4 vectors of M, 24 vector accumulators run down
+ * all K rows (each lane sums its own output in row order), then are stored. Remaining M: one vector at a
+ * time, then scalar. */
+static void FN(gemm_tn_narrow)(int M, int N, int K, double alpha, const T *A, const T *B, double beta, T *C)
+{
+    for (int j0 = 0; j0 < N; j0 += 6) {
+        const int jn = N - j0 < 6 ? N - j0 : 6;
+        int m0 = 0;
+        for (; m0 + 4 * LANES <= M; m0 += 4 * LANES) {
+            VEC acc[4][6];
+            for (int j = 0; j < 6; j++) acc[0][j] = acc[1][j] = acc[2][j] = acc[3][j] = (VEC){0};
+            for (int i = 0; i < K; i++) {
+                const T *a = A + (size_t)i * M + m0, *b = B + (size_t)i * N + j0;
+                const VEC v0 = FN(vload)(a), v1 = FN(vload)(a + LANES);
+                const VEC v2 = FN(vload)(a + 2 * LANES), v3 = FN(vload)(a + 3 * LANES);
+#define NNC_COL(j)                                                                                  \
+    if (j < jn) {                                                                                   \
+        const T w = b[j];                                                                           \
+        acc[0][j] += v0 * w;                                                                        \
+        acc[1][j] += v1 * w;                                                                        \
+        acc[2][j] += v2 * w;                                                                        \
+        acc[3][j] += v3 * w;                                                                        \
+    }
+                NNC_COL(0) NNC_COL(1) NNC_COL(2) NNC_COL(3) NNC_COL(4) NNC_COL(5)
+#undef NNC_COL
+            }
+            for (int q = 0; q < 4; q++) {
+                for (int j = 0; j < jn; j++) {
+                    T t[64 / sizeof(T)];
+                    memcpy(t, &acc[q][j], sizeof t);
+                    for (int l = 0; l < LANES; l++) FN(store_c)(C + (size_t)(m0 + q * LANES + l) * N + j0 + j, t[l], alpha, beta);
+                }
+            }
+        }
+        for (; m0 + LANES <= M; m0 += LANES) {
+            VEC acc[6];
+            for (int j = 0; j < 6; j++) acc[j] = (VEC){0};
+            for (int i = 0; i < K; i++) {
+                const VEC v = FN(vload)(A + (size_t)i * M + m0);
+                const T *b = B + (size_t)i * N + j0;
+                for (int j = 0; j < jn; j++) acc[j] += v * b[j];
+            }
+            for (int j = 0; j < jn; j++) {
+                T t[64 / sizeof(T)];
+                memcpy(t, &acc[j], sizeof t);
+                for (int l = 0; l < LANES; l++) FN(store_c)(C + (size_t)(m0 + l) * N + j0 + j, t[l], alpha, beta);
+            }
+        }
+        for (; m0 < M; m0++) {
+            for (int j = 0; j < jn; j++) {
+                T sum = 0;
+                for (int i = 0; i < K; i++) sum += A[(size_t)i * M + m0] * B[(size_t)i * N + j0 + j];
+                FN(store_c)(C + (size_t)m0 * N + j0 + j, sum, alpha, beta);
+            }
+        }
+    }
+}
+
+/* Where the narrow kernels measured faster than OpenBLAS: narrow C (NN up to 12 / 16 columns for f32 / f64,
+ * TN up to 8 / 12) over a long streamed operand (NN: inner dimension >= 512, e.g. 784 pixels; TN: >= 512
+ * outputs per column and >= 256 rows). Measured slower (kept on OpenBLAS): short inner dimensions whose
+ * operands sit in cache, e.g. the 128 x 256 -> 10 output layer of a 784-256-256-10 step (BLAS 11 µs per call,
+ * narrow 20 µs), and the 5x5 layers. */
+static int FN(narrow_nn_ok)(int M, int N, int K)
+{
+    return N <= (sizeof(T) == 4 ? 12 : 16) && K >= 512 && M >= 16;
+}
+static int FN(narrow_tn_ok)(int M, int N, int K)
+{
+    return N <= (sizeof(T) == 4 ? 8 : 12) && M >= 512 && K >= 256;
+}
+
+/* C = alpha · op(A) · op(B) + beta · C. A: (M, K) or (K, M) when ta; B: (K, N) or (N, K) when tb; C: (M, N).
+ * Dimensions are < 2^31 (checked by the caller). beta = 0 overwrites C. Narrow shapes go to the kernels
+ * above, everything else to CBLAS. */
 static void FN(gemm)(int ta, int tb, int M, int N, int K, double alpha, const T *A, const T *B, double beta, T *C)
 {
     if (M == 0 || N == 0) return;
@@ -35,6 +217,14 @@ static void FN(gemm)(int ta, int tb, int M, int N, int K, double alpha, const T 
         } else if (beta != 1.0) {
             for (size_t i = 0; i < n; i++) C[i] = (T)(beta * (double)C[i]);
         }
+        return;
+    }
+    if (!ta && !tb && FN(narrow_nn_ok)(M, N, K)) {
+        FN(gemm_nn_narrow)(M, N, K, alpha, A, B, beta, C);
+        return;
+    }
+    if (ta && !tb && FN(narrow_tn_ok)(M, N, K)) {
+        FN(gemm_tn_narrow)(M, N, K, alpha, A, B, beta, C);
         return;
     }
     BLAS_GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
@@ -71,17 +261,41 @@ static void FN(bias_act)(T *Z, const T *b, size_t rows, size_t cols, int act, do
         }
         break;
     case ACT_SIGMOID:
+    case ACT_TANH:
+        if (cols < NNC_NARROW_COLS && cols > 0) {
+            /* narrow layer: flat blocks, as in output_loss_flat */
+            double vb[NNC_FLAT_BLOCK];
+            const size_t n = rows * cols;
+            size_t jb = 0;
+            for (size_t e0 = 0; e0 < n; e0 += NNC_FLAT_BLOCK) {
+                const size_t m = n - e0 < NNC_FLAT_BLOCK ? n - e0 : NNC_FLAT_BLOCK;
+                for (size_t e = 0; e < m; e++) {
+                    vb[e] = (double)Z[e0 + e] + (double)b[jb];
+                    if (++jb == cols) jb = 0;
+                }
+                T *z = Z + e0;
+                if (act == ACT_SIGMOID) {
+#pragma omp simd
+                    for (size_t e = 0; e < m; e++) z[e] = (T)nnc_sigmoid(vb[e]);
+                } else {
+#pragma omp simd
+                    for (size_t e = 0; e < m; e++) z[e] = (T)tanh(vb[e]);
+                }
+            }
+            break;
+        }
+        if (act == ACT_TANH) {
+            for (size_t i = 0; i < rows; i++) {
+                T *z = Z + i * cols;
+#pragma omp simd
+                for (size_t j = 0; j < cols; j++) z[j] = (T)tanh((double)z[j] + (double)b[j]);
+            }
+            break;
+        }
         for (size_t i = 0; i < rows; i++) {
             T *z = Z + i * cols;
 #pragma omp simd
             for (size_t j = 0; j < cols; j++) z[j] = (T)nnc_sigmoid((double)z[j] + (double)b[j]);
-        }
-        break;
-    case ACT_TANH:
-        for (size_t i = 0; i < rows; i++) {
-            T *z = Z + i * cols;
-#pragma omp simd
-            for (size_t j = 0; j < cols; j++) z[j] = (T)tanh((double)z[j] + (double)b[j]);
         }
         break;
     }
@@ -118,9 +332,65 @@ static void FN(act_backward)(T *dZ, const T *dA, const T *A, size_t n, int act, 
 
 /* Output layer, fused (see types.ts). Z: (rows, cols) logits in, outputs H out; b: (cols); Y: (rows, cols);
  * dZ: (rows, cols), does not alias Z. Returns the loss summed over rows and outputs, in double. */
+/* The elementwise output kinds (all but softmax) over rows·cols values taken as one flat array, in blocks of
+ * NNC_FLAT_BLOCK: first v = z + b (the bias index wraps every `cols` values) into a stack buffer, then one
+ * vectorised loop over the block. For narrow layers (cols < NNC_NARROW_COLS, e.g. 10 outputs) a per-row loop
+ * would be shorter than one float32 vector (16 lanes) and run entirely in its scalar remainder. */
+static double FN(output_loss_flat)(T *restrict dZ, T *restrict Z, const T *b, const T *Y, size_t n, size_t cols,
+                                   int kind, double scale)
+{
+    double vb[NNC_FLAT_BLOCK];
+    double loss = 0.0;
+    size_t jb = 0;
+    for (size_t e0 = 0; e0 < n; e0 += NNC_FLAT_BLOCK) {
+        const size_t m = n - e0 < NNC_FLAT_BLOCK ? n - e0 : NNC_FLAT_BLOCK;
+        for (size_t e = 0; e < m; e++) {
+            vb[e] = (double)Z[e0 + e] + (double)b[jb];
+            if (++jb == cols) jb = 0;
+        }
+        T *z = Z + e0;
+        T *d = dZ + e0;
+        const T *y = Y + e0;
+        switch (kind) {
+        case OUT_SIGMOID_BCE:
+#pragma omp simd reduction(+ : loss)
+            for (size_t e = 0; e < m; e++) {
+                const double v = vb[e], t = (double)y[e];
+                const double h = nnc_sigmoid(v);
+                loss += nnc_softplus(v) - t * v;
+                z[e] = (T)h;
+                d[e] = (T)(scale * (h - t));
+            }
+            break;
+        case OUT_IDENTITY_MSE:
+#pragma omp simd reduction(+ : loss)
+            for (size_t e = 0; e < m; e++) {
+                const double h = vb[e], r = h - (double)y[e];
+                loss += 0.5 * r * r;
+                z[e] = (T)h;
+                d[e] = (T)(scale * r);
+            }
+            break;
+        case OUT_SIGMOID_MSE:
+#pragma omp simd reduction(+ : loss)
+            for (size_t e = 0; e < m; e++) {
+                const double h = nnc_sigmoid(vb[e]), r = h - (double)y[e];
+                loss += 0.5 * r * r;
+                z[e] = (T)h;
+                d[e] = (T)(scale * r * (h * (1.0 - h)));
+            }
+            break;
+        }
+    }
+    return loss;
+}
+
 static double FN(output_loss)(T *restrict dZ, T *restrict Z, const T *b, const T *Y, size_t rows, size_t cols,
                               int kind, double scale)
 {
+    if (kind != OUT_SOFTMAX_CE && cols < NNC_NARROW_COLS && cols > 0) {
+        return FN(output_loss_flat)(dZ, Z, b, Y, rows * cols, cols, kind, scale);
+    }
     double loss = 0.0;
     for (size_t i = 0; i < rows; i++) {
         T *z = Z + i * cols;
@@ -184,6 +454,39 @@ static double FN(output_loss)(T *restrict dZ, T *restrict Z, const T *b, const T
         }
     }
     return loss;
+}
+
+/* A shuffled mini-batch: Xb[i, :] = X[r, :], Y[i, :] = one-hot(labels[r]) with r = idx[i], i < rows.
+ * Xb: (rows, cols), Y: (rows, K), X: (n, cols); idx is already offset by the caller's `start`. The caller has
+ * checked every idx[i] < n and labels[idx[i]] < K. */
+static void FN(gather_batch)(T *restrict Xb, T *restrict Y, const T *restrict X, const uint8_t *labels,
+                             const uint32_t *idx, size_t rows, size_t cols, size_t K, size_t n,
+                             const uint32_t *next_idx, size_t next_rows)
+{
+    for (size_t i = 0; i < rows * K; i++) Y[i] = (T)0;
+    const size_t bytes = cols * sizeof(T);
+    for (size_t i = 0; i < rows; i++) {
+        /* the rows are scattered over the whole set (out of cache): prefetch the row NNC_GATHER_AHEAD rows
+         * ahead while this one is copied, so the memory latency of one row overlaps the copy of another */
+        if (i + NNC_GATHER_AHEAD < rows) {
+            const char *next = (const char *)(X + (size_t)idx[i + NNC_GATHER_AHEAD] * cols);
+            for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(next + o, 0, 0);
+        }
+        const size_t r = idx[i];
+        memcpy(Xb + i * cols, X + r * cols, bytes);
+        Y[i * K + labels[r]] = (T)1;
+    }
+    /* Small batches: prefetch the rows of the NEXT batch (idx[start + rows ...]), a hint that changes no
+     * result: they arrive in cache while this step's GEMMs run, so the next gather copies from cache instead of
+     * waiting on memory row by row (784-30-10 at batch 10: 0.136 -> 0.131 s per epoch). Not for big batches:
+     * 400 KB of rows (batch 128 x 784 floats) pulled into L2 evicted the GEMMs' data (784-256-256-10:
+     * 0.83 -> 0.85-0.89 s per epoch). */
+    if (next_rows * bytes > NNC_PREFETCH_MAX_BYTES) next_rows = 0;
+    for (size_t i = 0; i < next_rows; i++) {
+        if (next_idx[i] >= n) continue;
+        const char *p = (const char *)(X + (size_t)next_idx[i] * cols);
+        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 2);
+    }
 }
 
 /* db[j] = Σ_i dZ[i, j]. dZ: (rows, cols), db: (cols). Accumulated in double, NNC_COLSUM_CHUNK columns at a
@@ -273,6 +576,10 @@ static void FN(adam_step)(T *p, const T *g, T *m, T *v, size_t n, double lr, dou
     }
 }
 
+#undef VEC
+#undef LANES
+#undef NARROW_PACK
+#undef NARROW_KP
 #undef FN
 #undef NNC_CAT
 #undef NNC_CAT2

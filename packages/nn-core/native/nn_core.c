@@ -22,13 +22,20 @@
 #include <string.h>
 
 /* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
-#define NNC_ABI_VERSION 1
+#define NNC_ABI_VERSION 2
 
 /* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
 enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
 enum { OUT_SIGMOID_BCE = 0, OUT_SOFTMAX_CE = 1, OUT_IDENTITY_MSE = 2, OUT_SIGMOID_MSE = 3, OUT_MAX = 3 };
 
 #define NNC_COLSUM_CHUNK 256
+/* Layers narrower than this many units run their sigmoid/tanh/output loops over rows·cols values as one flat
+ * array, in blocks of NNC_FLAT_BLOCK (a per-row loop shorter than a vector would not vectorise). */
+#define NNC_NARROW_COLS 64
+#define NNC_FLAT_BLOCK 256
+#define NNC_PF_ROWS 4 /* rows ahead that the narrow NN kernel prefetches (A streams from memory) */
+#define NNC_GATHER_AHEAD 2 /* rows prefetched ahead by gatherBatch */
+#define NNC_PREFETCH_MAX_BYTES (64 * 1024) /* gatherBatch prefetches the next batch only up to this size */
 #define NNC_MAX_ARGS 12
 #define NNC_DIM_LIMIT 2147483647.0 /* CBLAS dimensions are 32-bit ints in Debian's OpenBLAS */
 
@@ -228,6 +235,53 @@ static void *arr(call_t *c, size_t i, const char *name, uint64_t need, const cha
     return data;
 }
 
+/* Argument i, a typed array of integer type `want` (named `want_name`) with at least `need` elements. */
+static void *int_arr(call_t *c, size_t i, const char *name, napi_typedarray_type want, const char *want_name,
+                     uint64_t need, const char *need_expr)
+{
+    if (c->failed) return NULL;
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    napi_value ab;
+    size_t offset;
+    bool is_ta = false;
+    char msg[320];
+    if (napi_is_typedarray(c->env, c->argv[i], &is_ta) != napi_ok || !is_ta ||
+        napi_get_typedarray_info(c->env, c->argv[i], &type, &length, &data, &ab, &offset) != napi_ok) {
+        snprintf(msg, sizeof msg, "nn-core native %s: argument %zu (%s) must be a %s, got %s", c->fn, i + 1, name,
+                 want_name, js_type_name(c->env, c->argv[i]));
+        fail_type(c, msg);
+        return NULL;
+    }
+    if (type != want) {
+        snprintf(msg, sizeof msg, "nn-core native %s: argument %zu (%s) must be a %s, got %s", c->fn, i + 1, name,
+                 want_name, typedarray_name(type));
+        fail_type(c, msg);
+        return NULL;
+    }
+    if ((uint64_t)length < need) {
+        snprintf(msg, sizeof msg,
+                 "nn-core native %s: argument %zu (%s) has %zu elements but needs at least %llu (%s)",
+                 c->fn, i + 1, name, length, (unsigned long long)need, need_expr);
+        fail_range(c, msg);
+        return NULL;
+    }
+    return data;
+}
+
+/* Element count of argument i (a typed array that arr()/int_arr() accepted). */
+static size_t arr_length(call_t *c, size_t i)
+{
+    napi_typedarray_type type;
+    size_t length = 0;
+    void *data;
+    napi_value ab;
+    size_t offset;
+    if (napi_get_typedarray_info(c->env, c->argv[i], &type, &length, &data, &ab, &offset) != napi_ok) return 0;
+    return length;
+}
+
 static double num(call_t *c, size_t i, const char *name)
 {
     double v = 0.0;
@@ -372,6 +426,53 @@ static napi_value js_output_loss(napi_env env, napi_callback_info info)
     return ret_double(env, loss);
 }
 
+/* gatherBatch(Xb, Y, X, labels, idx, start, rows, cols, K) */
+static napi_value js_gather_batch(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "gatherBatch", 9)) return NULL;
+    const int64_t start = dim(&c, 5, "start"), rows = dim(&c, 6, "rows"), cols = dim(&c, 7, "cols"), K = dim(&c, 8, "K");
+    void *Xb = arr(&c, 0, "Xb", U64(rows) * U64(cols), "rows*cols");
+    void *Y = arr(&c, 1, "Y", U64(rows) * U64(K), "rows*K");
+    void *X = arr(&c, 2, "X", 0, "");
+    const uint8_t *labels = int_arr(&c, 3, "labels", napi_uint8_array, "Uint8Array", 0, "");
+    const uint32_t *idx = int_arr(&c, 4, "idx", napi_uint32_array, "Uint32Array", U64(start) + U64(rows), "start+rows");
+    if (c.failed) return NULL;
+    /* every row number must address a whole row of X and a label; every label must be < K. Checked before
+     * anything is written. */
+    const size_t nx = cols == 0 ? SIZE_MAX : arr_length(&c, 2) / (size_t)cols;
+    const size_t nl = arr_length(&c, 3);
+    const size_t n = nx < nl ? nx : nl;
+    for (int64_t i = 0; i < rows; i++) {
+        const uint32_t r = idx[start + i];
+        char msg[240];
+        if ((size_t)r >= n) {
+            snprintf(msg, sizeof msg, "nn-core native gatherBatch: idx[%lld] = %u is not a row of X/labels (%zu rows)",
+                     (long long)(start + i), r, n);
+            fail_range(&c, msg);
+            return NULL;
+        }
+        if ((int64_t)labels[r] >= K) {
+            snprintf(msg, sizeof msg, "nn-core native gatherBatch: labels[%u] = %u is not below K = %lld", r,
+                     (unsigned)labels[r], (long long)K);
+            fail_range(&c, msg);
+            return NULL;
+        }
+    }
+    if (rows > 0 && (Xb == X || Y == X || Xb == Y)) {
+        fail_type(&c, "nn-core native gatherBatch: Xb, Y and X must be different arrays");
+        return NULL;
+    }
+    /* the next batch of the same size (or what is left of idx), whose rows gather_batch prefetches */
+    const size_t idx_len = arr_length(&c, 4), after = (size_t)start + (size_t)rows;
+    const size_t next_rows = idx_len > after ? (idx_len - after < (size_t)rows ? idx_len - after : (size_t)rows) : 0;
+    if (c.dt == DT_F32)
+        gather_batch_f32(Xb, Y, X, labels, idx + start, (size_t)rows, (size_t)cols, (size_t)K, n, idx + after, next_rows);
+    else
+        gather_batch_f64(Xb, Y, X, labels, idx + start, (size_t)rows, (size_t)cols, (size_t)K, n, idx + after, next_rows);
+    return NULL;
+}
+
 /* colSum(db, dZ, rows, cols) */
 static napi_value js_col_sum(napi_env env, napi_callback_info info)
 {
@@ -507,6 +608,7 @@ NAPI_MODULE_INIT()
         {"biasAct", js_bias_act},
         {"actBackward", js_act_backward},
         {"outputLoss", js_output_loss},
+        {"gatherBatch", js_gather_batch},
         {"colSum", js_col_sum},
         {"axpy", js_axpy},
         {"sumSq", js_sum_sq},

@@ -23,6 +23,11 @@ export class ConfusionCounter {
   constructor(readonly K: number) {
     this.confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   }
+  reset(): void {
+    for (const row of this.confusion) row.fill(0);
+    this.correct = 0;
+    this.total = 0;
+  }
   add(H: FloatArray, labels: Uint8Array, start: number, rows: number): void {
     for (let r = 0; r < rows; r++) {
       const t = labels[start + r];

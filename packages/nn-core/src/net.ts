@@ -46,13 +46,6 @@ export class Workspace {
     y.fill(0, 0, rows * K);
     for (let i = 0; i < rows; i++) y[i * K + labels[start + i]] = 1;
   }
-
-  /** ws.y[i] = one-hot of labels[idx[start + i]] for i < rows (a shuffled mini-batch). */
-  setTargetsIndexed(labels: Uint8Array, idx: Uint32Array, start: number, rows: number, K: number): void {
-    const y = this.y;
-    y.fill(0, 0, rows * K);
-    for (let i = 0; i < rows; i++) y[i * K + labels[idx[start + i]]] = 1;
-  }
 }
 
 /**

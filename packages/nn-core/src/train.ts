@@ -6,12 +6,20 @@
  * Cost convention (the question's): J = (1/N) Σ_i loss_i + λ/(2N) Σ_l ||W_l||², N = training-subset size,
  * biases not regularised. A mini-batch of B rows steps along (1/B) Σ_batch ∇loss_i + (λ/N) W, whose
  * expectation over batches is ∇J; `gd` and batch 'full' step along ∇J itself.
+ *
+ * Full batch, one pass per epoch: the forward pass of the full-batch gradient at the params after e updates
+ * IS the evaluation of epoch e on the training subset (same chunks, same kernels, hence the same numbers as a
+ * separate evaluation pass, bit for bit), so one fused pass per chunk computes cost, accuracy, output
+ * statistics and saturation of epoch e AND the gradient that step e + 1 uses. Only the last epoch's pass is
+ * forward-only (no step follows). Timing: the pass's forward + backward work counts as training time of the
+ * epoch whose step uses that gradient (`seconds`, as before the fusion: gradient + step); only the statistics
+ * bookkeeping inside it counts as `evalSeconds`. Test/validation evaluation stays a separate pass.
  */
 import { NnCoreError } from './errors.js';
 import { ConfusionCounter, evalSet } from './evaluate.js';
 import { SATURATION_BOUNDS } from './kernels/js.js';
 import { SHUFFLE_STREAM } from './model.js';
-import { addL2Grad, backward, checkSet, chunkViews, CHUNK, forward, fullBatchGradient, weightSumSq, Workspace } from './net.js';
+import { addL2Grad, backward, checkSet, chunkViews, CHUNK, forward, weightSumSq, Workspace } from './net.js';
 import { makeOptimizer } from './optim/index.js';
 import { makeSchedule } from './optim/schedule.js';
 import { Rng } from './rng.js';
@@ -86,7 +94,14 @@ class TrainStats {
       } else if (act === 'relu' || act === 'leaky-relu') {
         const alive = this.alive[l];
         const cols = this.model.layers[l].nOut;
-        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (A[i * cols + j] > 0) alive[j] = 1;
+        // column by column, stopping at the first positive row: units come alive within a few rows, so this
+        // reads O(cols) values per chunk instead of rows·cols (only dead units are scanned to the end)
+        for (let j = 0; j < cols; j++) {
+          if (alive[j] !== 0) continue;
+          for (let i = j; i < rows * cols; i += cols) {
+            if (A[i] > 0) { alive[j] = 1; break; }
+          }
+        }
       }
     }
   }
@@ -139,31 +154,51 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
   const perm = new Uint32Array(full ? 0 : N); // row order of the current epoch
   const prevParams: FloatArray = model.dtype === 'float64' ? new Float64Array(model.numParams) : new Float32Array(model.numParams);
   const stats = new TrainStats(model);
+  const counter = new ConfusionCounter(K);
   const shuffleRng = new Rng(opts.seed).fork(SHUFFLE_STREAM);
   const opt = makeOptimizer(model, opts);
   const lrAt = makeSchedule(opts.lr, opts.epochs, opts.schedule);
+  const l2Coef = lambda / N;
 
   const reshuffle = (): void => {
     for (let i = 0; i < N; i++) perm[i] = i;
     shuffleRng.shuffle(perm);
   };
 
-  /** Gradient of J's mini-batch estimate at rows perm[start .. start + rows), or of J itself when full. */
-  const gradient = (start: number, rows: number): void => {
-    if (full) {
-      fullBatchGradient(model, ws, tr, trainChunks, N);
-    } else {
-      const x = tr.x;
-      for (let i = 0; i < rows; i++) {
-        const src = perm[start + i] * nIn;
-        const dst = i * nIn;
-        for (let j = 0; j < nIn; j++) xb[dst + j] = x[src + j];
-      }
-      ws.setTargetsIndexed(tr.labels, perm, start, rows, K);
-      forward(model, ws, xb, rows, 1 / rows);
-      backward(model, ws, xb, rows, false);
+  /** Mini-batch gradient of J's estimate at rows perm[start .. start + rows) into model.grads. */
+  const batchGradient = (start: number, rows: number): void => {
+    k.gatherBatch(xb, ws.y, tr.x, tr.labels, perm, start, rows, nIn, K); // (rows, nIn) inputs + one-hot targets
+    forward(model, ws, xb, rows, 1 / rows);
+    backward(model, ws, xb, rows, false);
+    addL2Grad(model, l2Coef);
+  };
+
+  /**
+   * One pass over the training subset at the current params, chunk by chunk: the data loss (returned, summed),
+   * accuracy (counter) and output/saturation statistics (stats) of these params; with `withGradient` also the
+   * full-batch gradient ∇J (data loss + L2) into model.grads, from the same forward passes. `statsSeconds`
+   * receives the time spent on the statistics alone.
+   */
+  let statsSeconds = 0;
+  const trainSetPass = (withGradient: boolean): number => {
+    stats.reset();
+    counter.reset();
+    statsSeconds = 0;
+    const H = ws.acts[L - 1];
+    let lossSum = 0;
+    for (let c = 0; c < trainChunks.length; c++) {
+      const ch = trainChunks[c];
+      ws.setTargets(tr.labels, ch.start, ch.rows, K);
+      // the scale only scales dZ (the gradient), never H or the returned loss
+      lossSum += forward(model, ws, ch.x, ch.rows, withGradient ? 1 / N : 1);
+      const t = performance.now();
+      counter.add(H, tr.labels, ch.start, ch.rows);
+      stats.add(ws, ch.rows, c === 0);
+      statsSeconds += (performance.now() - t) / 1000;
+      if (withGradient) backward(model, ws, ch.x, ch.rows, c > 0);
     }
-    addL2Grad(model, lambda / N);
+    if (withGradient) addL2Grad(model, l2Coef);
+    return lossSum;
   };
 
   const evalAcc = (set: LabeledSet, chunks: Chunks): ConfusionCounter => {
@@ -174,19 +209,13 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
 
   let lastTest: EvalResult | null = null;
 
-  const measure = (epoch: number, lr: number, seconds: number, updateRatio: (number | null)[]): EpochMetrics => {
+  /**
+   * EpochMetrics from a finished training-set pass (lossSum, counter, stats) plus the test/validation passes.
+   * gradNorm is given by the caller (taken before a fused pass overwrote model.grads). `evalSeconds` so far
+   * is added to the time of what this function does itself.
+   */
+  const metrics = (epoch: number, lr: number, seconds: number, evalSoFar: number, lossSum: number, gradNorm: number[], updateRatio: (number | null)[]): EpochMetrics => {
     const t0 = performance.now();
-    stats.reset();
-    const counter = new ConfusionCounter(K);
-    const H = ws.acts[L - 1];
-    let lossSum = 0;
-    for (let c = 0; c < trainChunks.length; c++) {
-      const ch = trainChunks[c];
-      ws.setTargets(tr.labels, ch.start, ch.rows, K);
-      lossSum += forward(model, ws, ch.x, ch.rows, 1);
-      counter.add(H, tr.labels, ch.start, ch.rows);
-      stats.add(ws, ch.rows, c === 0);
-    }
     const loss = lossSum / N;
     const l2Term = (lambda / (2 * N)) * weightSumSq(model);
     const outUnitMean: number[] = [];
@@ -218,20 +247,34 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
       epoch, cost: loss + l2Term, loss, l2Term,
       trainAcc: counter.correct / N, testAcc, valAcc, lr,
       outMean, outStd: Math.sqrt(totalVar / K), outUnitMean, outUnitStd,
-      gradNorm: model.layers.map((v) => l2Norm(v.dW)),
+      gradNorm,
       updateRatio,
       weightNorm: model.layers.map((v) => l2Norm(v.W)),
       weightMean: model.layers.map((v) => mean(v.W)),
-      saturation, seconds, evalSeconds: (performance.now() - t0) / 1000,
+      saturation, seconds, evalSeconds: evalSoFar + (performance.now() - t0) / 1000,
     };
   };
 
+  const gradNorms = (): number[] => model.layers.map((v) => l2Norm(v.dW));
   const isDiverged = (m: EpochMetrics): boolean => !Number.isFinite(m.cost) || !Number.isFinite(k.sumSq(model.params, model.numParams));
 
-  // ---- epoch 0: the untrained net, with the gradient of the first batch ----
-  if (!full) reshuffle();
-  gradient(0, Math.min(B, N));
-  let last = measure(0, lrAt(1), 0, model.layers.map(() => null));
+  // ---- epoch 0: the untrained net, with the gradient of the first batch (full batch: of the whole subset) ----
+  let last: EpochMetrics;
+  /** full batch: seconds of the gradient part of the last fused pass, charged to the epoch whose step uses it */
+  let carried = 0;
+  if (full) {
+    const t0 = performance.now();
+    const lossSum = trainSetPass(true);
+    carried = (performance.now() - t0) / 1000 - statsSeconds;
+    last = metrics(0, lrAt(1), 0, statsSeconds, lossSum, gradNorms(), model.layers.map(() => null));
+  } else {
+    reshuffle();
+    batchGradient(0, Math.min(B, N));
+    const gradNorm = gradNorms();
+    const t0 = performance.now();
+    const lossSum = trainSetPass(false);
+    last = metrics(0, lrAt(1), 0, (performance.now() - t0) / 1000, lossSum, gradNorm, model.layers.map(() => null));
+  }
   let best: number | null = last.testAcc;
   let status: TrainResult['status'] = 'done';
   let divergedAt: number | null = null;
@@ -245,14 +288,20 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
   for (let e = 1; e <= opts.epochs && status === 'done' && !stop; e++) {
     const lr = lrAt(e);
     const t0 = performance.now();
-    if (!full && e > 1) reshuffle();
-    for (let start = 0; start < N; start += B) {
-      const rows = Math.min(B, N - start);
-      gradient(start, rows);
-      if (start + B >= N) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||
+    if (full) {
+      // model.grads holds ∇J at the params after e - 1 updates, from the previous fused pass
+      prevParams.set(model.params); // keep W for ||ΔW||
       opt.step(lr);
+    } else {
+      if (e > 1) reshuffle();
+      for (let start = 0; start < N; start += B) {
+        const rows = Math.min(B, N - start);
+        batchGradient(start, rows);
+        if (start + B >= N) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||
+        opt.step(lr);
+      }
     }
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = (performance.now() - t0) / 1000 + carried;
     const updateRatio = model.layers.map((v) => {
       let d = 0;
       let w = 0;
@@ -263,7 +312,14 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
       }
       return w === 0 ? null : Math.sqrt(d) / Math.sqrt(w);
     });
-    last = measure(e, lr, seconds, updateRatio);
+    const gradNorm = gradNorms(); // the gradient of this epoch's last step, before a fused pass replaces it
+    const t1 = performance.now();
+    // full batch: the pass at these params also yields the next step's gradient (none after the last epoch)
+    const withGradient = full && e < opts.epochs;
+    const lossSum = trainSetPass(withGradient);
+    const passSeconds = (performance.now() - t1) / 1000;
+    carried = withGradient ? passSeconds - statsSeconds : 0;
+    last = metrics(e, lr, seconds, withGradient ? statsSeconds : passSeconds, lossSum, gradNorm, updateRatio);
     epochsDone = e;
     if (last.testAcc !== null && (best === null || last.testAcc > best)) best = last.testAcc;
     if (isDiverged(last)) {

@@ -103,12 +103,27 @@ export interface EpochMetrics {
   outStd: number;
   outUnitMean: number[];
   outUnitStd: number[];
+  /**
+   * per layer ||dW|| of the last step of the epoch (epoch 0: the gradient of the first batch). Full batch: the
+   * step of epoch e uses ∇J at the params after e - 1 steps, so epoch e reports that gradient (unchanged by the
+   * fused pass: see train.ts).
+   */
   gradNorm: number[];
   updateRatio: (number | null)[];
   weightNorm: number[];
   weightMean: number[];
   saturation: number[];
+  /**
+   * wall seconds of this epoch's training passes (0 for epoch 0). Full batch: the gradient pass is fused with
+   * the previous epoch's metrics pass (train.ts); its forward + backward work counts here, in the epoch whose
+   * step uses that gradient, so `seconds` is still "gradient + step" of this epoch.
+   */
   seconds: number;
+  /**
+   * wall seconds of computing these metrics. Full batch: only the statistics bookkeeping of the fused pass
+   * plus the test/validation passes (the forward pass over the training set is shared with the gradient);
+   * the last epoch's forward-only pass counts here in full.
+   */
   evalSeconds: number;
 }
 

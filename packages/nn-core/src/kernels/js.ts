@@ -221,6 +221,21 @@ function outputLoss(
   return loss;
 }
 
+/** Xb[i, :] = X[idx[start + i], :], Y[i, :] = one-hot(labels[idx[start + i]]). Xb: (rows, cols), Y: (rows, K). */
+function gatherBatch(
+  Xb: FloatArray, Y: FloatArray, X: FloatArray, labels: Uint8Array, idx: Uint32Array,
+  start: number, rows: number, cols: number, K: number,
+): void {
+  Y.fill(0, 0, rows * K);
+  for (let i = 0; i < rows; i++) {
+    const r = idx[start + i];
+    const src = r * cols;
+    const dst = i * cols;
+    for (let j = 0; j < cols; j++) Xb[dst + j] = X[src + j];
+    Y[i * K + labels[r]] = 1;
+  }
+}
+
 /** db[j] = Σ_i dZ[i, j]. dZ: (rows, cols), db: (cols). */
 function colSum(db: FloatArray, dZ: FloatArray, rows: number, cols: number): void {
   for (let j = 0; j < cols; j++) db[j] = 0;
@@ -277,5 +292,5 @@ function adamStep(
 /** The TypeScript reference kernels (backend 'js'). */
 export const jsKernels: Kernels = Object.freeze({
   backend: 'js' as const,
-  gemm, biasAct, actBackward, outputLoss, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
+  gemm, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
 });

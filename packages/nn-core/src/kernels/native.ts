@@ -26,7 +26,7 @@ import type { FloatArray, Kernels } from './types.js';
 /** The addon's file name (target_name in binding.gyp). */
 export const NATIVE_ADDON_NAME = 'nn_core';
 /** The argument layout version the addon must report (NNC_ABI_VERSION in native/nn_core.c). */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 /** Reason given when build/Release/nn_core.node does not exist. */
 export const REASON_NOT_BUILT = 'the addon was not built (no compiler or no OpenBLAS at install time)';
 
@@ -79,7 +79,7 @@ interface NativeAddon extends Omit<Kernels, 'backend'> {
 }
 
 const KERNEL_FUNCTIONS = [
-  'gemm', 'biasAct', 'actBackward', 'outputLoss', 'colSum', 'axpy', 'sumSq', 'sgdStep', 'momentumStep', 'adamStep',
+  'gemm', 'biasAct', 'actBackward', 'outputLoss', 'gatherBatch', 'colSum', 'axpy', 'sumSq', 'sgdStep', 'momentumStep', 'adamStep',
 ] as const satisfies ReadonlyArray<Exclude<keyof Kernels, 'backend'>>;
 
 /**
@@ -211,6 +211,7 @@ export function loadNativeAddon(path: string): NativeLoad {
     biasAct: addon.biasAct,
     actBackward: addon.actBackward,
     outputLoss: addon.outputLoss,
+    gatherBatch: addon.gatherBatch,
     colSum: addon.colSum,
     axpy: addon.axpy,
     sumSq: addon.sumSq,

@@ -68,6 +68,17 @@ export interface Kernels {
     rows: number, cols: number, kind: OutLoss, scale: number,
   ): number;
 
+  /**
+   * A shuffled mini-batch: for i < rows, with r = idx[start + i]: Xb[i, :] = X[r, :] and Y[i, :] = one-hot of
+   * labels[r] (Y[i, c] = 1 for c = labels[r], else 0). Xb: (rows, cols), Y: (rows, K), X: (n, cols),
+   * labels: (n), idx: (>= start + rows) row numbers < n. Xb, Y and X share one dtype. Callers guarantee
+   * idx[...] < n and labels[...] < K (the native kernel checks both and throws a RangeError otherwise).
+   */
+  gatherBatch(
+    Xb: FloatArray, Y: FloatArray, X: FloatArray, labels: Uint8Array, idx: Uint32Array,
+    start: number, rows: number, cols: number, K: number,
+  ): void;
+
   /** db[j] = Σ_i dZ[i, j] (overwrites). dZ: (rows, cols), db: (cols). */
   colSum(db: FloatArray, dZ: FloatArray, rows: number, cols: number): void;
 

@@ -1,0 +1,290 @@
+/**
+ * Training benchmark (not a test): seconds per epoch of whole trainings through train(), on the native and the
+ * TypeScript kernels, for the four setups of issue 6, next to the issue's targets and (when given) PyTorch and
+ * numpy peers measured on the same machine by scripts/peers/*.py.
+ *
+ *   (a) 784-256-256-10 ReLU/softmax/CE, he init, SGD momentum 0.9, lr 0.1, batch 128, float32, 5 epochs
+ *   (b) the same with Adam, lr 1e-3
+ *   (c) 784-30-10 sigmoid/sigmoid/MSE, init normal(0, 1), SGD lr 3, batch 10 (Nielsen's book), float32, 5 epochs
+ *   (d) the question's 784-5-5-10 sigmoid/sigmoid/CE, U(0, 0.01), gd lr 2, L2 λ = 1, full batch on images
+ *       5000..34999 scaled 2x-1: one epoch = one full-batch iteration; float32 and float64, 20 iterations
+ * (a)-(c): the 60000 training images scaled to [0, 1]; every setup reports test accuracy on the 10000 test
+ * images after its last epoch.
+ *
+ * Figures: `seconds` = median of EpochMetrics.seconds (wall seconds of the training passes only) over the
+ * epochs after the first; `eval` = median of EpochMetrics.evalSeconds over the same epochs (the per-epoch
+ * metrics passes: whole training set + test set; not part of `seconds`). TypeScript kernels: after a short
+ * warm-up run (1 epoch on 2000 images, to compile the hot loops), ONE timed epoch on the full set for
+ * (a)-(c) (they take 40-70 s each) and 5 iterations for (d), median after the first; their test accuracy is
+ * after that one epoch.
+ *
+ * Run: node packages/nn-core/dist/bench/train.bench.js [--json out.json] [--peers a.json,b.json] [--quick]
+ *        [--only a,b,c,d32,d64] [--no-js]
+ * It re-executes itself under `taskset -c 0` (one core) with OPENBLAS_NUM_THREADS=1 when taskset exists.
+ * --quick: 2 native epochs, (d) 5 iterations, no TypeScript runs for (a)/(b) (for a fast look, not for figures).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadData, type LoadedData } from '@sweeplab/data';
+import { kernelInfo } from '../kernels/index.js';
+import { loadNativeKernels } from '../kernels/native.js';
+import { createMlp } from '../model.js';
+import { train } from '../train.js';
+import type { DType, EpochMetrics, InitSpec, LabeledSet, ModelSpec, TrainOptions } from '../types.js';
+import { measureGemms, mlpStepGemms } from './kernels.bench.js';
+
+export type SetupId = 'a' | 'b' | 'c' | 'd32' | 'd64';
+
+interface Setup {
+  id: SetupId;
+  title: string;
+  spec: ModelSpec;
+  init: InitSpec;
+  dtype: DType;
+  opts: Omit<TrainOptions, 'epochs' | 'seed'>;
+  data: 'full' | 'question';
+  /** native epochs (full benchmark) */
+  epochs: number;
+  /** TypeScript epochs after the warm-up */
+  jsEpochs: number;
+  /** the issue's target, seconds per epoch */
+  target: number;
+  /** the issue's target test accuracy after the native epochs, if any */
+  targetAcc?: number;
+  /** the issue's peer figures (measured on its machine: Sapphire Rapids, one thread, OpenBLAS SkylakeX) */
+  issuePeers: { pytorch?: number; numpy?: number };
+}
+
+const MLP_A: ModelSpec = { layers: [784, 256, 256, 10], activation: 'relu', output: 'softmax', loss: 'cross-entropy' };
+const QUESTION: ModelSpec = { layers: [784, 5, 5, 10], activation: 'sigmoid', output: 'sigmoid', loss: 'cross-entropy' };
+const QUESTION_OPTS = { optimizer: 'gd', batch: 'full', lr: 2, l2: 1 } as const;
+
+export const SETUPS: Setup[] = [
+  {
+    id: 'a', title: '(a) 784-256-256-10 momentum B128 f32', spec: MLP_A, init: 'he', dtype: 'float32',
+    opts: { optimizer: 'momentum', momentum: 0.9, lr: 0.1, batch: 128, l2: 0 }, data: 'full', epochs: 5, jsEpochs: 1,
+    target: 0.65, targetAcc: 0.975, issuePeers: { pytorch: 1.09, numpy: 0.91 },
+  },
+  {
+    id: 'b', title: '(b) the same with Adam, lr 1e-3', spec: MLP_A, init: 'he', dtype: 'float32',
+    opts: { optimizer: 'adam', lr: 1e-3, batch: 128, l2: 0 }, data: 'full', epochs: 5, jsEpochs: 1,
+    target: 0.9, issuePeers: { pytorch: 1.46 },
+  },
+  {
+    id: 'c', title: '(c) 784-30-10 sigmoid/MSE SGD B10 f32',
+    spec: { layers: [784, 30, 10], activation: 'sigmoid', output: 'sigmoid', loss: 'mse' }, init: { normal: [0, 1] }, dtype: 'float32',
+    opts: { optimizer: 'sgd', lr: 3, batch: 10, l2: 0 }, data: 'full', epochs: 5, jsEpochs: 1,
+    target: 0.25, issuePeers: { pytorch: 1.36, numpy: 0.39 },
+  },
+  {
+    id: 'd32', title: '(d) 784-5-5-10 full batch 30000, f32', spec: QUESTION, init: { uniform: [0, 0.01] }, dtype: 'float32',
+    opts: QUESTION_OPTS, data: 'question', epochs: 20, jsEpochs: 5, target: 0.03, issuePeers: { pytorch: 0.035 },
+  },
+  {
+    id: 'd64', title: '(d) the same, f64', spec: QUESTION, init: { uniform: [0, 0.01] }, dtype: 'float64',
+    opts: QUESTION_OPTS, data: 'question', epochs: 20, jsEpochs: 5, target: 0.06, issuePeers: { pytorch: 0.072 },
+  },
+];
+
+export interface RunFigures {
+  backend: 'native' | 'js';
+  epochs: number;
+  /** median EpochMetrics.seconds over the epochs after the first (the only epoch when there is one) */
+  seconds: number;
+  /** median EpochMetrics.evalSeconds over the same epochs */
+  evalSeconds: number;
+  /** all epochs' training seconds, epoch 1 first */
+  perEpoch: number[];
+  testAcc: number | null;
+  finalCost: number;
+  status: string;
+  note: string;
+}
+
+export interface PeerFigures {
+  peer: string;
+  version?: string;
+  setups: Partial<Record<SetupId, { seconds: number; testAcc?: number | null; epochs?: number; note?: string }>>;
+  skipped?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/** The first n rows of a set, as views (no copy). */
+function head(set: LabeledSet, n: number, nIn: number): LabeledSet {
+  const k = Math.min(n, set.n);
+  return { x: set.x.subarray(0, k * nIn), labels: set.labels.subarray(0, k), n: k };
+}
+
+function runOnce(s: Setup, data: LoadedData, backend: 'native' | 'js', epochs: number, warmup: boolean): RunFigures {
+  const nIn = s.spec.layers[0]!;
+  if (warmup) {
+    const w = createMlp(s.spec, { dtype: s.dtype, init: s.init, seed: 2, kernels: backend });
+    train(w, { train: head(data.train, 2000, nIn), test: null, numClasses: 10 }, { ...s.opts, epochs: 1, seed: 2 });
+  }
+  const model = createMlp(s.spec, { dtype: s.dtype, init: s.init, seed: 1, kernels: backend });
+  const rows: EpochMetrics[] = [];
+  const res = train(model, { train: data.train, test: data.test, numClasses: 10 }, { ...s.opts, epochs, seed: 1 }, (m) => { rows.push(m); });
+  const timed = rows.slice(1); // epoch 0 is the untrained net (no training pass)
+  const after = timed.length > 1 ? timed.slice(1) : timed;
+  return {
+    backend, epochs: res.epochsDone,
+    seconds: median(after.map((m) => m.seconds)),
+    evalSeconds: median(after.map((m) => m.evalSeconds)),
+    perEpoch: timed.map((m) => m.seconds),
+    testAcc: res.last.testAcc, finalCost: res.last.cost, status: res.status,
+    note: timed.length > 1 ? `median of epochs 2..${timed.length}` : warmup ? '1 epoch after a warm-up epoch on 2000 images' : '1 epoch',
+  };
+}
+
+/** Re-runs this script pinned to CPU 0 with one OpenBLAS thread; returns whether it did (the caller exits). */
+function pinToOneCore(): { pinned: string; reexeced: boolean; status: number } {
+  if (process.env.SWEEPLAB_BENCH_PINNED) return { pinned: process.env.SWEEPLAB_BENCH_PINNED, reexeced: false, status: 0 };
+  const probe = spawnSync('taskset', ['-c', '0', 'true']);
+  if (probe.error || probe.status !== 0) return { pinned: '', reexeced: false, status: 0 };
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', SWEEPLAB_BENCH_PINNED: 'CPU 0 (taskset)' },
+  });
+  return { pinned: '0', reexeced: true, status: r.status ?? 1 };
+}
+
+const fmtS = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const fmtPct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(2)}%`);
+const fmtX = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${x.toFixed(2)}x`);
+const pad = (s: string, w: number) => s.padStart(w);
+const padR = (s: string, w: number) => s.padEnd(w);
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function readPeers(list: string | undefined): PeerFigures[] {
+  if (!list) return [];
+  const out: PeerFigures[] = [];
+  for (const f of list.split(',').filter(Boolean)) {
+    try {
+      out.push(JSON.parse(readFileSync(f, 'utf8')) as PeerFigures);
+    } catch (e) {
+      console.log(`  (peer file ${f} unreadable: ${(e as Error).message})`);
+    }
+  }
+  return out;
+}
+
+function main(): void {
+  const pin = pinToOneCore();
+  if (pin.reexeced) process.exit(pin.status);
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const noJs = args.includes('--no-js');
+  const only = argValue(args, '--only')?.split(',') ?? null;
+  const jsonPath = argValue(args, '--json');
+  const peers = readPeers(argValue(args, '--peers'));
+
+  const load = loadNativeKernels();
+  const info = kernelInfo('auto');
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  console.log('nn-core training benchmark (issue 6 setups)');
+  console.log(`  cpu: ${cpu}; pinned: ${pin.pinned ? pin.pinned : 'no (taskset not available)'}; node ${process.version}`);
+  console.log(`  native kernels: ${load.kernels ? `loaded, OpenBLAS core ${load.openblasCore}, threads ${load.openblasThreads}` : `UNAVAILABLE (${load.reason})`}`);
+  if (!load.kernels) console.log(`  (auto would use: ${info.backend})`);
+
+  const setups = SETUPS.filter((s) => only === null || only.includes(s.id));
+  const full = setups.some((s) => s.data === 'full') ? loadData({ dataset: 'mnist', scale: [0, 1] }, { dtype: 'float32' }) : null;
+  const question: Partial<Record<DType, LoadedData>> = {};
+  const dataFor = (s: Setup): LoadedData => {
+    if (s.data === 'full') return full!;
+    question[s.dtype] ??= loadData({ dataset: 'mnist', train: { offset: 5000, count: 30000 }, test: 10000, scale: [-1, 1] }, { dtype: s.dtype });
+    return question[s.dtype]!;
+  };
+
+  // the GEMM floor of (a) on this machine: its 8 GEMMs per step at OpenBLAS's measured speed, x 468.75 steps
+  let gemmFloorA: number | null = null;
+  if (load.kernels && setups.some((s) => s.id === 'a')) {
+    const g = measureGemms(load.kernels, mlpStepGemms([784, 256, 256, 10], 128), 'float32', { samples: quick ? 3 : 7, minSample: 0.02 });
+    gemmFloorA = g.reduce((t, r) => t + r.seconds, 0) * (60000 / 128);
+    console.log(`  (a)'s 8 GEMMs per step at this machine's measured OpenBLAS speed: ${gemmFloorA.toFixed(3)} s per epoch (the floor for (a) here)`);
+  }
+
+  interface Row { setup: Setup; native: RunFigures | null; js: RunFigures | null }
+  const rows: Row[] = [];
+  for (const s of setups) {
+    const data = dataFor(s);
+    const epochs = quick ? (s.data === 'question' ? 5 : 2) : s.epochs;
+    process.stdout.write(`  running ${s.id}: native ${epochs} epochs...`);
+    const native = load.kernels ? runOnce(s, data, 'native', epochs, false) : null;
+    let js: RunFigures | null = null;
+    const jsSkip = noJs || (quick && s.data === 'full' && s.id !== 'c');
+    if (!jsSkip) {
+      process.stdout.write(` TypeScript ${s.jsEpochs} epoch(s)...`);
+      js = runOnce(s, data, 'js', s.jsEpochs, true);
+    }
+    process.stdout.write(' done\n');
+    rows.push({ setup: s, native, js });
+  }
+
+  const peerOf = (name: string, id: SetupId) => peers.find((p) => p.peer === name)?.setups?.[id]?.seconds ?? null;
+  const peerNames = peers.filter((p) => !p.skipped).map((p) => p.peer);
+
+  console.log('\nSeconds per epoch (training passes only; median over the epochs after the first), one core:');
+  const head1 = `${padR('setup', 38)} ${pad('native', 8)} ${pad('eval', 7)} ${pad('test acc', 9)} ${pad('TS', 8)} ${pad('TS/nat', 7)} ${pad('target', 7)} ${padR(' met?', 12)}` +
+    peerNames.map((p) => `${pad(p, 9)} ${pad('vs', 6)}`).join(' ');
+  console.log(head1);
+  for (const r of rows) {
+    const n = r.native;
+    const met = n === null ? '-' : n.seconds <= r.setup.target ? ' met' : ` MISSED ${((n.seconds / r.setup.target - 1) * 100).toFixed(0)}%`;
+    let line = `${padR(r.setup.title, 38)} ${pad(fmtS(n?.seconds), 8)} ${pad(fmtS(n?.evalSeconds), 7)} ${pad(fmtPct(n?.testAcc), 9)} ` +
+      `${pad(fmtS(r.js?.seconds, 2), 8)} ${pad(fmtX(r.js && n ? r.js.seconds / n.seconds : null), 7)} ${pad(fmtS(r.setup.target, 3), 7)} ${padR(met, 12)}`;
+    for (const p of peerNames) {
+      const ps = peerOf(p, r.setup.id);
+      line += `${pad(fmtS(ps), 9)} ${pad(fmtX(ps !== null && n ? ps / n.seconds : null), 6)} `;
+    }
+    console.log(line);
+  }
+  console.log(`  'vs' = peer seconds / sweeplab native seconds (> 1: sweeplab is faster). 'eval' = metrics passes per epoch (not in 'native').`);
+  for (const r of rows) {
+    if (r.setup.targetAcc !== undefined && r.native) {
+      const ok = (r.native.testAcc ?? 0) >= r.setup.targetAcc;
+      console.log(`  ${r.setup.id}: test accuracy after ${r.native.epochs} epochs ${fmtPct(r.native.testAcc)} (target >= ${fmtPct(r.setup.targetAcc)}: ${ok ? 'met' : 'MISSED'})`);
+    }
+    if (r.setup.id === 'c' && r.native) console.log(`  c: ${(1e6 * r.native.seconds / 6000).toFixed(1)} µs per step of 10 images (6000 steps per epoch)`);
+    if (r.js) console.log(`  ${r.setup.id} TypeScript: ${r.js.note}; test accuracy ${fmtPct(r.js.testAcc)} after ${r.js.epochs} epoch(s)`);
+  }
+  if (gemmFloorA !== null) {
+    const a = rows.find((r) => r.setup.id === 'a')?.native;
+    if (a) console.log(`  a: GEMM floor here ${gemmFloorA.toFixed(3)} s -> the rest (elementwise, optimizer, gather, calls) ${(a.seconds - gemmFloorA).toFixed(3)} s per epoch`);
+  }
+  console.log('\nThe issue\'s reference figures (measured on ITS machine: Sapphire Rapids, one thread, OpenBLAS SkylakeX):');
+  for (const s of setups) {
+    const ip = s.issuePeers;
+    console.log(`  ${padR(s.title, 38)} PyTorch ${fmtS(ip.pytorch ?? null)}  numpy ${fmtS(ip.numpy ?? null)}  target ${fmtS(s.target)}`);
+  }
+  if (peers.length === 0) console.log('  (PyTorch / numpy were not re-measured on this machine: no peer results given)');
+  for (const p of peers) if (p.skipped) console.log(`  ${p.peer}: not measured here (${p.skipped})`);
+
+  if (jsonPath) {
+    writeFileSync(jsonPath, `${JSON.stringify({
+      cpu, node: process.version, pinned: pin.pinned || null, openblasCore: load.openblasCore, openblasConfig: load.openblasConfig ?? null,
+      quick, gemmFloorA,
+      setups: rows.map((r) => ({
+        id: r.setup.id, title: r.setup.title, target: r.setup.target, targetAcc: r.setup.targetAcc ?? null,
+        issuePeers: r.setup.issuePeers, native: r.native, js: r.js,
+        tsOverNative: r.js && r.native ? r.js.seconds / r.native.seconds : null,
+        met: r.native ? r.native.seconds <= r.setup.target : null,
+        peers: Object.fromEntries(peerNames.map((p) => [p, peerOf(p, r.setup.id)])),
+      })),
+      peers,
+    }, null, 2)}\n`);
+    console.log(`\nwrote ${jsonPath}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
