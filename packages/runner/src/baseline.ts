@@ -60,8 +60,8 @@ export function isLogisticRegression(config: { model: { layers: readonly number[
 /**
  * The baseline's data section: the trial's, except that relative file paths become absolute (resolved against
  * `baseDir`, the trial's experiment directory: `_baselines` has no directory of its own to resolve them against
- * later), and the seed of a `sample: first` subset is dropped (it selects nothing; the baseline's seed applies),
- * so the replicates of a seed sweep share one baseline.
+ * later). A `sample: first` subset carries no seed (see ResolvedSubset), so the replicates of a seed sweep share
+ * one baseline.
  */
 export function baselineData(data: TrialConfigInput['data'], baseDir: string): Record<string, unknown> {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -69,10 +69,6 @@ export function baselineData(data: TrialConfigInput['data'], baseDir: string): R
   if (typeof data.path === 'string') d.path = abs(data.path);
   if (isObj(data.files)) {
     d.files = Object.fromEntries(Object.entries(data.files).map(([k, v]) => [k, typeof v === 'string' ? abs(v) : v]));
-  }
-  for (const k of ['train', 'test']) {
-    const s = d[k];
-    if (isObj(s) && (s.sample === undefined || s.sample === 'first')) delete s.seed;
   }
   return d;
 }

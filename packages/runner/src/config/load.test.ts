@@ -34,8 +34,8 @@ describe('defaults', () => {
     const expected: TrialConfig = {
       data: {
         dataset: 'idx', path: 'data',
-        train: { offset: 0, count: 12, sample: 'first', seed: 1 },
-        test: { offset: 0, count: 6, sample: 'first', seed: 1 },
+        train: { offset: 0, count: 12, sample: 'first' },
+        test: { offset: 0, count: 6, sample: 'first' },
         validation: 0, scale: [0, 1],
       },
       model: { layers: [6, 3], activation: 'relu', output: 'softmax', loss: 'cross-entropy', init: 'auto' },
@@ -68,7 +68,7 @@ describe('defaults', () => {
   it('a plain subset count and an explicit subset seed', () => {
     const d = load('sub.yaml', 'data: { dataset: idx, path: data, train: { offset: 2, sample: stratified, seed: 9 }, test: 4, validation: 3 }\nmodel: { layers: [6, 3] }\n').trials[0]!.config.data;
     assert.deepEqual(d.train, { offset: 2, count: 10, sample: 'stratified', seed: 9 });
-    assert.deepEqual(d.test, { offset: 0, count: 4, sample: 'first', seed: 1 });
+    assert.deepEqual(d.test, { offset: 0, count: 4, sample: 'first' }, 'a first subset carries no seed');
     assert.equal(d.validation, 3);
   });
 });

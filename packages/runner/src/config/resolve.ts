@@ -1,12 +1,13 @@
 // The resolved trial config: sweep values substituted, every default applied (DEFAULTS in schema.ts plus the
-// dependent ones here: lr by optimizer, gd's full batch, adamw's decay, subset seeds = train.seed, step every).
+// dependent ones here: lr by optimizer, gd's full batch, adamw's decay, random/stratified subset seeds = train.seed, step every).
 // Only options that apply are kept, so an unused default never changes a trial id.
 import { DEFAULTS, type DataConfig, type InitConfig, type ModelConfig, type TrainConfig } from './schema.js';
 import type { SweptValue } from './sweep.js';
 
 type Req<T> = Exclude<T, undefined>;
 
-export interface ResolvedSubset { offset: number; count: number; sample: 'first' | 'random' | 'stratified'; seed: number }
+/** `seed` only for random/stratified subsets: a `first` subset draws nothing, so a seed there would only split the data cache and trial ids. */
+export interface ResolvedSubset { offset: number; count: number; sample: 'first' | 'random' | 'stratified'; seed?: number }
 
 export interface TrialConfig {
   data: {
@@ -111,11 +112,12 @@ export function resolveTrial(sec: Sections, sizes: { train: number; test: number
   const subset = (v: DataConfig['train'], total: number | undefined): ResolvedSubset => {
     const o = typeof v === 'number' ? { count: v } : isObj(v) ? v : {};
     const offset = o.offset ?? DEFAULTS.data.offset;
+    const sample = o.sample ?? (DEFAULTS.data.sample as ResolvedSubset['sample']);
     return {
       offset,
       count: o.count ?? (total === undefined ? 0 : Math.max(0, total - offset)),
-      sample: o.sample ?? (DEFAULTS.data.sample as ResolvedSubset['sample']),
-      seed: o.seed ?? seed,
+      sample,
+      ...(sample === 'first' ? {} : { seed: o.seed ?? seed }),
     };
   };
   const data: TrialConfig['data'] = {

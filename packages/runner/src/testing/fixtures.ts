@@ -62,8 +62,8 @@ export interface TinyOverrides {
 export function tinyConfig(dataDir: string, o: TinyOverrides = {}): TrialConfigInput {
   return {
     data: {
-      dataset: 'idx', path: dataDir, train: { offset: 0, count: 60, sample: 'first', seed: 1 },
-      test: { offset: 0, count: 30, sample: 'first', seed: 1 }, validation: 0, scale: [0, 1], ...o.data,
+      dataset: 'idx', path: dataDir, train: { offset: 0, count: 60, sample: 'first' },
+      test: { offset: 0, count: 30, sample: 'first' }, validation: 0, scale: [0, 1], ...o.data,
     },
     model: { layers: [16, 8, 3], activation: 'sigmoid', output: 'softmax', loss: 'cross-entropy', init: 'xavier', ...o.model },
     train: { optimizer: 'sgd', batch: 10, lr: 0.5, epochs: 3, l2: 0, dtype: 'float64', seed: 1, schedule: 'constant', ...o.train },
