@@ -70,7 +70,16 @@ export function curvesSpec(opts: {
     field: 'series', type: 'nominal', title: opts.legendTitle, sort: opts.seriesOrder,
     scale: { scheme: opts.seriesOrder.length > 10 ? 'category20' : 'tableau10' },
   };
-  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
+  // Runs of very different lengths (5 vs 1500 epochs) on a linear axis squeeze the short ones into a sliver at
+  // 0: a symlog axis (linear near 0, so epoch 0 stays) keeps every run readable.
+  const lastEpoch = new Map<string, number>();
+  for (const p of opts.points) lastEpoch.set(p.series, Math.max(lastEpoch.get(p.series) ?? 0, p.epoch));
+  const shortest = Math.max(1, Math.min(...lastEpoch.values()));
+  const logX = maxEpoch / shortest >= 20;
+  const x = {
+    field: 'epoch', type: 'quantitative', title: logX ? 'epoch (symlog scale)' : 'epoch',
+    axis: { tickMinStep: 1, format: 'd' }, ...(logX ? { scale: { type: 'symlog' } } : {}),
+  };
   const mark = { type: 'line', point: withPoints ? { size: 18 } : false, interpolate: 'linear' };
   return {
     title: opts.title,
