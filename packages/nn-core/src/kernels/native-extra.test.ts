@@ -2,66 +2,19 @@
 // the addon (NN and TN with few columns), the flat loops of narrow sigmoid/tanh/output layers, and the fused
 // full-batch pass of the trainer (its epoch metrics must equal a separate evaluation bit for bit).
 //
-// Error measure as in native.test.ts: relErr(a, b) = max_i |a_i - b_i| / max(1, max_i |b_i|), b = the
+// Error measure as in testing/native-compare.ts: relErr(a, b) = max_i |a_i - b_i| / max(1, max_i |b_i|), b = the
 // TypeScript result; bounds 1e-5 (Float32Array) and 1e-12 (Float64Array). Native-only tests are skipped with
 // the loader's reason when the addon is not built.
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { test } from 'node:test';
 import { evaluate } from '../evaluate.js';
 import { createMlp } from '../model.js';
 import { Rng } from '../rng.js';
 import { train } from '../train.js';
 import type { DType, EpochMetrics, LabeledSet, ModelSpec } from '../types.js';
 import { jsKernels } from './js.js';
-import { loadNativeKernels } from './native.js';
+import { alloc, assertClose, DTYPES, load, makeRng, nativeOrSkip, rand, type DT } from '../testing/native-compare.js';
 import { Act, OutLoss, type FloatArray, type Kernels } from './types.js';
-
-const load = loadNativeKernels();
-const TOL = { f32: 1e-5, f64: 1e-12 } as const;
-type DT = keyof typeof TOL;
-const DTYPES: DT[] = ['f32', 'f64'];
-
-function nativeOrSkip(t: TestContext): Kernels | null {
-  if (load.kernels === null) {
-    t.skip(`native addon unavailable: ${load.reason}`);
-    return null;
-  }
-  return load.kernels;
-}
-
-function makeRng(seed: number): () => number {
-  const g = xoroshiro128plus(seed);
-  return () => uniformFloat64(g);
-}
-
-function alloc(dt: DT, n: number): FloatArray {
-  return dt === 'f32' ? new Float32Array(n) : new Float64Array(n);
-}
-
-function rand(dt: DT, n: number, rnd: () => number, lo = -1, hi = 1): FloatArray {
-  const a = alloc(dt, n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rnd();
-  return a;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    if (Number.isNaN(a[i]!) !== Number.isNaN(b[i]!)) return Infinity;
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
-
-function assertClose(dt: DT, a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
-  const e = relErr(a, b);
-  assert.ok(e <= TOL[dt], `${what}: relErr ${e} > ${TOL[dt]}`);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // gatherBatch

@@ -9,66 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { test } from 'node:test';
 import { jsKernels } from './js.js';
 import {
-  loadNativeAddon, loadNativeKernels, openblasCoreForCpu, prepareNativeEnv, REASON_NOT_BUILT,
+  loadNativeAddon, openblasCoreForCpu, prepareNativeEnv, REASON_NOT_BUILT,
 } from './native.js';
 import { Act, OutLoss, type FloatArray, type Kernels } from './types.js';
-
-const load = loadNativeKernels();
-const TOL = { f32: 1e-5, f64: 1e-12 } as const;
-type DT = keyof typeof TOL;
-const DTYPES: DT[] = ['f32', 'f64'];
-
-/** The native kernels, or skip the test with the loader's reason. */
-function nativeOrSkip(t: TestContext): Kernels | null {
-  if (load.kernels === null) {
-    t.skip(`native addon unavailable: ${load.reason}`);
-    return null;
-  }
-  return load.kernels;
-}
-
-function makeRng(seed: number): () => number {
-  const g = xoroshiro128plus(seed);
-  return () => uniformFloat64(g);
-}
-
-function alloc(dt: DT, n: number): FloatArray {
-  return dt === 'f32' ? new Float32Array(n) : new Float64Array(n);
-}
-
-/** n values uniform in [lo, hi). */
-function rand(dt: DT, n: number, rnd: () => number, lo = -1, hi = 1): FloatArray {
-  const a = alloc(dt, n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rnd();
-  return a;
-}
+import { alloc, assertClose, DTYPES, load, makeRng, nativeOrSkip, rand, TOL, type DT } from '../testing/native-compare.js';
 
 function copy(a: FloatArray): FloatArray {
   return a.slice();
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    // a NaN anywhere is a failure unless both sides have it at the same place
-    if (Number.isNaN(a[i]!) !== Number.isNaN(b[i]!)) return Infinity;
-    if (d > diff) diff = d;
-    if (Math.abs(b[i]!) > scale) scale = Math.abs(b[i]!);
-  }
-  return diff / scale;
-}
-
-function assertClose(dt: DT, a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
-  const e = relErr(a, b);
-  assert.ok(e <= TOL[dt], `${what}: relErr ${e} > ${TOL[dt]}`);
 }
 
 function assertCloseNum(dt: DT, a: number, b: number, what: string): void {

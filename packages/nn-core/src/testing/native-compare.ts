@@ -1,0 +1,57 @@
+// Test-only helpers shared by the native-vs-TypeScript kernel tests (kernels/native*.test.ts); not exported
+// from the package. Error measure, stated once: relErr(a, b) = max_i |a_i - b_i| / max(1, max_i |b_i|), with
+// b the TypeScript result; bounds 1e-5 for Float32Array and 1e-12 for Float64Array.
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { loadNativeKernels } from '../kernels/native.js';
+import type { FloatArray, Kernels } from '../kernels/types.js';
+
+export const load = loadNativeKernels();
+export const TOL = { f32: 1e-5, f64: 1e-12 } as const;
+export type DT = keyof typeof TOL;
+export const DTYPES: DT[] = ['f32', 'f64'];
+
+/** The native kernels, or skip the test with the loader's reason. */
+export function nativeOrSkip(t: TestContext): Kernels | null {
+  if (load.kernels === null) {
+    t.skip(`native addon unavailable: ${load.reason}`);
+    return null;
+  }
+  return load.kernels;
+}
+
+export function makeRng(seed: number): () => number {
+  const g = xoroshiro128plus(seed);
+  return () => uniformFloat64(g);
+}
+
+export function alloc(dt: DT, n: number): FloatArray {
+  return dt === 'f32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** n values uniform in [lo, hi). */
+export function rand(dt: DT, n: number, rnd: () => number, lo = -1, hi = 1): FloatArray {
+  const a = alloc(dt, n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rnd();
+  return a;
+}
+
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < b.length; i++) {
+    // a NaN anywhere is a failure unless both sides have it at the same place
+    if (Number.isNaN(a[i]!) !== Number.isNaN(b[i]!)) return Infinity;
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+export function assertClose(dt: DT, a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  const e = relErr(a, b);
+  assert.ok(e <= TOL[dt], `${what}: relErr ${e} > ${TOL[dt]}`);
+}
