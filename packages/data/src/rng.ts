@@ -1,4 +1,4 @@
-// Seeded integer draws for subset sampling (pure-rand xoroshiro128+; never Math.random).
+// Seeded integer draws for subset sampling (pure-rand xoroshiro128+; never an unseeded global generator).
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 

@@ -231,6 +231,18 @@ static void FN(gemm)(int ta, int tb, int M, int N, int K, double alpha, const T 
               (T)alpha, A, ta ? M : K, B, tb ? K : N, (T)beta, C, N);
 }
 
+/* One block of a flat pass over a narrow layer: vb[e] = z[e] + b[j] for e < m, in double, where the bias index
+ * *jb wraps every `cols` values and carries over to the next block. */
+static inline void FN(flat_bias_block)(double *vb, const T *z, const T *b, size_t m, size_t cols, size_t *jb)
+{
+    size_t j = *jb;
+    for (size_t e = 0; e < m; e++) {
+        vb[e] = (double)z[e] + (double)b[j];
+        if (++j == cols) j = 0;
+    }
+    *jb = j;
+}
+
 /* In place: Z[i, j] = act(Z[i, j] + b[j]). Z: (rows, cols), b: (cols). */
 static void FN(bias_act)(T *Z, const T *b, size_t rows, size_t cols, int act, double slope)
 {
@@ -269,10 +281,7 @@ static void FN(bias_act)(T *Z, const T *b, size_t rows, size_t cols, int act, do
             size_t jb = 0;
             for (size_t e0 = 0; e0 < n; e0 += NNC_FLAT_BLOCK) {
                 const size_t m = n - e0 < NNC_FLAT_BLOCK ? n - e0 : NNC_FLAT_BLOCK;
-                for (size_t e = 0; e < m; e++) {
-                    vb[e] = (double)Z[e0 + e] + (double)b[jb];
-                    if (++jb == cols) jb = 0;
-                }
+                FN(flat_bias_block)(vb, Z + e0, b, m, cols, &jb);
                 T *z = Z + e0;
                 if (act == ACT_SIGMOID) {
 #pragma omp simd
@@ -344,10 +353,7 @@ static double FN(output_loss_flat)(T *restrict dZ, T *restrict Z, const T *b, co
     size_t jb = 0;
     for (size_t e0 = 0; e0 < n; e0 += NNC_FLAT_BLOCK) {
         const size_t m = n - e0 < NNC_FLAT_BLOCK ? n - e0 : NNC_FLAT_BLOCK;
-        for (size_t e = 0; e < m; e++) {
-            vb[e] = (double)Z[e0 + e] + (double)b[jb];
-            if (++jb == cols) jb = 0;
-        }
+        FN(flat_bias_block)(vb, Z + e0, b, m, cols, &jb);
         T *z = Z + e0;
         T *d = dZ + e0;
         const T *y = Y + e0;
