@@ -1,19 +1,12 @@
 /**
- * nn-core's kernel environment as the runner sees it. `prepareNativeEnv()` (OpenBLAS core type and threads, set
- * before the addon loads and before worker threads copy the environment) arrives with the native addon (issue 6);
- * until then this is a no-op.
+ * nn-core's kernel environment as the runner sees it: `prepareNativeEnv()` (OpenBLAS core type and threads) must
+ * run in the main thread before the addon loads and before worker threads copy the environment.
  */
-import * as nn from '@sweeplab/nn-core';
+import { kernelInfo, prepareNativeEnv, type KernelInfo } from '@sweeplab/nn-core';
 import type { KernelsSetting } from './exec/types.js';
 
-export interface KernelSummary {
-  backend: string;
-  openblasCore: string | null;
-  /** why the native kernels are not in use ('' when they are) */
-  reason: string;
-}
-
-const optional = nn as unknown as Record<string, unknown>;
+/** The backend in use, why the native kernels are not (reason '' when they are), and the OpenBLAS core. */
+export type KernelSummary = KernelInfo;
 
 let prepared = false;
 
@@ -21,15 +14,11 @@ let prepared = false;
 export function prepareKernels(): void {
   if (prepared) return;
   prepared = true;
-  const f = optional.prepareNativeEnv;
-  if (typeof f === 'function') (f as () => void)();
+  prepareNativeEnv();
 }
 
 /** The backend `choice` resolves to here, and the OpenBLAS core in use. */
 export function kernelSummary(choice?: KernelsSetting): KernelSummary {
   prepareKernels();
-  const f = optional.kernelInfo;
-  if (typeof f !== 'function') return { backend: 'js', openblasCore: null, reason: 'this nn-core has no kernelInfo()' };
-  const info = (f as (c?: KernelsSetting) => { backend: string; openblasCore?: string | null; reason?: string })(choice);
-  return { backend: info.backend, openblasCore: info.openblasCore ?? null, reason: info.reason ?? '' };
+  return kernelInfo(choice);
 }
