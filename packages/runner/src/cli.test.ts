@@ -72,6 +72,16 @@ async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Pro
   }
 }
 
+/** Runs `file` again on `db`: the one trial must end done with epoch rows 0..epochs, each exactly once. */
+async function resumesToCompletion(db: string, file: string, epochs: number): Promise<void> {
+  const again = await sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose']);
+  assert.equal(again.code, 0, again.stderr);
+  const d = ro(db);
+  assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'done');
+  assert.deepEqual(d.prepare('SELECT epoch FROM epochs ORDER BY epoch').pluck().all(), Array.from({ length: epochs + 1 }, (_, i) => i));
+  d.close();
+}
+
 function epochCount(db: string, trialId?: string): number {
   if (!existsSync(db)) return 0;
   try {
@@ -171,7 +181,7 @@ describe('sweeplab CLI', () => {
     const r = await done;
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /SIGINT: stopping/);
-    let d = ro(db);
+    const d = ro(db);
     const t = d.prepare('SELECT id, status, error FROM trials').get() as { id: string; status: string; error: string };
     assert.equal(t.status, 'interrupted');
     assert.match(t.error, /interrupted \(SIGINT\)/);
@@ -179,12 +189,7 @@ describe('sweeplab CLI', () => {
     assert.ok(kept >= 2 && kept < 61, `kept ${kept}`);
     assert.equal(d.prepare('SELECT status FROM environment').pluck().get(), 'interrupted');
     d.close();
-    const again = await sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose']);
-    assert.equal(again.code, 0, again.stderr);
-    d = ro(db);
-    assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'done');
-    assert.deepEqual(d.prepare('SELECT epoch FROM epochs ORDER BY epoch').pluck().all(), Array.from({ length: 61 }, (_, i) => i));
-    d.close();
+    await resumesToCompletion(db, file, 60);
   });
 
   test('kill -9 of the runner: the next run sees the dead owner and restarts the trial', async () => {
@@ -195,15 +200,10 @@ describe('sweeplab CLI', () => {
     child.kill('SIGKILL');
     const r = await done;
     assert.equal(r.signal, 'SIGKILL');
-    let d = ro(db);
+    const d = ro(db);
     assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'running');
     d.close();
-    const again = await sweeplab(['run', file, '--db', db, '--workers', '1', '--no-diagnose']);
-    assert.equal(again.code, 0, again.stderr);
-    d = ro(db);
-    assert.equal(d.prepare('SELECT status FROM trials').pluck().get(), 'done');
-    assert.deepEqual(d.prepare('SELECT epoch FROM epochs ORDER BY epoch').pluck().all(), Array.from({ length: 61 }, (_, i) => i));
-    d.close();
+    await resumesToCompletion(db, file, 60);
   });
 
   test('two runs of one file on one database share the trials and never run one twice', async () => {

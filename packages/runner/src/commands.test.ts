@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { InputError } from './errors.js';
@@ -11,7 +10,7 @@ import { formatDuration, PlainProgress } from './progress.js';
 import { formatQueryResult } from './query.js';
 import { runExperiments } from './run.js';
 import { renderTrial, showTrial } from './show.js';
-import { tempDir, writeTinyIdx } from './testing/fixtures.js';
+import { sink, tempDir, writeTinyIdx } from './testing/fixtures.js';
 
 const dir = tempDir();
 writeTinyIdx(join(dir, 'data'));
@@ -26,7 +25,6 @@ sweep:
     train.lr: [0.5, 1, 2]
     model.layers: [[16, 8, 3], [16, 4, 3]]
 `);
-const quiet = () => new Writable({ write(_c, _e, cb) { cb(); } });
 
 describe('commands', () => {
   const db = join(dir, 'results.db');
@@ -39,7 +37,7 @@ describe('commands', () => {
     assert.equal(before.sampleEpochs, 6 * 2 * 60);
     assert.deepEqual(before.trials.map((t) => t.params['train.lr']), [0.5, 0.5, 1, 1, 2, 2]);
     assert.match(renderPlan(before), /6 trial\(s\), 0 already finished/);
-    const res = await runExperiments([file], { db, workers: 2, progress: 'none', out: quiet() });
+    const res = await runExperiments([file], { db, workers: 2, progress: 'none', out: sink().out });
     assert.equal(res.exitCode, 0);
     // two architectures -> two gradient checks
     assert.equal(res.gradchecks.length, 2);
@@ -87,15 +85,14 @@ describe('commands', () => {
 
 describe('plain progress', () => {
   test('prints one line per finished trial and no line per epoch', () => {
-    let text = '';
-    const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+    const { out, text: printed } = sink();
     const p = new PlainProgress(out, 3_600_000);
     p.start({ total: 1, work: 100, skipped: 0, workers: 1 });
     p.trialStarted({ id: 'abc', label: 'x #0', epochs: 500, work: 100 });
     for (let e = 0; e <= 500; e++) p.epoch('abc', e, 1 / (e + 1));
     p.trialFinished('abc', 'done', 'trial abc done');
     p.stop();
-    assert.deepEqual(text.trim().split('\n'), ['running 1 trial(s) on 1 worker(s)', 'trial abc done']);
+    assert.deepEqual(printed().trim().split('\n'), ['running 1 trial(s) on 1 worker(s)', 'trial abc done']);
   });
 
   test('durations', () => {

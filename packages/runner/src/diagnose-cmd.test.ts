@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { BASELINES_EXPERIMENT, BUILT_IN_FILE, baselineSpec } from './baseline.js';
@@ -11,15 +10,9 @@ import { InputError } from './errors.js';
 import type { TrialConfigInput } from './exec/types.js';
 import { runLoaded } from './run.js';
 import { Store } from './store/store.js';
-import { tempDir, tinyConfig, tinyExperiment, writeTinyIdx } from './testing/fixtures.js';
+import { sink, tempDir, tinyConfig, tinyExperiment, writeTinyIdx } from './testing/fixtures.js';
 
 type Row = Record<string, unknown>;
-
-function sink(): { out: Writable; text: () => string } {
-  let buf = '';
-  const out = new Writable({ write(chunk, _enc, cb) { buf += String(chunk); cb(); } });
-  return { out, text: () => buf };
-}
 
 const ro = (db: string) => new Database(db, { readonly: true, fileMustExist: true });
 function query<T = Row>(db: string, sql: string, ...args: unknown[]): T[] {

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { EpochRow, Finding, ReportInput } from '@sweeplab/reporting';
@@ -9,7 +8,7 @@ import { BASELINES_EXPERIMENT, BUILT_IN_FILE } from './baseline.js';
 import { InputError } from './errors.js';
 import { loadReportInput, renderReportResult, reportExperiment } from './report-cmd.js';
 import { runExperiments } from './run.js';
-import { tempDir, writeTinyIdx } from './testing/fixtures.js';
+import { sink, tempDir, writeTinyIdx } from './testing/fixtures.js';
 
 type Row = Record<string, unknown>;
 
@@ -17,7 +16,6 @@ type Row = Record<string, unknown>;
 const epochsOf = (input: ReportInput, id: string) => (input.epochs as ReadonlyMap<string, readonly EpochRow[]>).get(id) ?? [];
 const diagnosesOf = (input: ReportInput) => input.diagnoses as ReadonlyMap<string, readonly Finding[]>;
 
-const quiet = () => new Writable({ write(_c, _e, cb) { cb(); } });
 const dir = tempDir();
 writeTinyIdx(join(dir, 'data'));
 const DESCRIPTION = '<script>alert("pwned")</script> & <b>bold</b>';
@@ -46,7 +44,7 @@ function query<T = Row>(sql: string, ...args: unknown[]): T[] {
 
 describe('report', () => {
   test('setup: a diagnosed sweep of 2 learning rates x 2 seeds', async () => {
-    const res = await runExperiments([file], { db, workers: 2, progress: 'none', out: quiet(), diagnose: true });
+    const res = await runExperiments([file], { db, workers: 2, progress: 'none', out: sink().out, diagnose: true });
     assert.equal(res.counts.done, 4);
     assert.equal(res.diagnosed, 4);
   });

@@ -1,19 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { runLoaded, type RunOptions } from './run.js';
 import { reproduceTrial } from './reproduce.js';
-import { tempDir, tinyConfig, tinyExperiment, writeTinyIdx } from './testing/fixtures.js';
-
-/** Collects what a run prints. */
-function sink(): { out: Writable; text: () => string } {
-  let buf = '';
-  const out = new Writable({ write(chunk, _enc, cb) { buf += String(chunk); cb(); } });
-  return { out, text: () => buf };
-}
+import { sink, tempDir, tinyConfig, tinyExperiment, writeTinyIdx } from './testing/fixtures.js';
 
 function opts(db: string, extra: Partial<RunOptions> = {}): RunOptions {
   return { db, workers: 2, progress: 'plain', out: sink().out, ...extra };

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { writeIdxFile } from '@sweeplab/data';
 import type { LoadedExperiment, TrialPlan } from '../config/index.js';
 import type { TrialConfigInput } from '../exec/types.js';
@@ -101,4 +102,11 @@ export function tinyExperiment(dir: string, name: string, trials: Array<{ config
     sweptPaths: [...new Set(trials.flatMap((t) => Object.keys(t.params ?? { 'train.lr': 0 })))],
   };
   return exp as unknown as LoadedExperiment;
+}
+
+/** A stream that collects what is written to it (run output, progress lines); `text()` reads it back. */
+export function sink(): { out: Writable; text: () => string } {
+  let buf = '';
+  const out = new Writable({ write(chunk, _enc, cb) { buf += String(chunk); cb(); } });
+  return { out, text: () => buf };
 }
