@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Builds every package with nx (cached), then runs ALL compiled tests in ONE node --test process, so that a
+# Builds every package with nx (cached), lints, then runs ALL compiled tests in ONE node --test process, so that a
 # single TAP summary is the last thing printed. Fails when a test fails or when no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 npx --no-install nx run-many -t build --outputStyle=static </dev/null
+# Lint after the build (type-aware rules read other packages' types from their dist/) and before the tests, so
+# that the tests' TAP summary stays the last thing printed. A lint error fails the run here.
+npx --no-install eslint --max-warnings=0 . </dev/null
+echo "eslint: no problems"
 log=$(mktemp)
 set +e
 node --test --test-reporter=tap --test-timeout=600000 packages/*/dist/ </dev/null 2>&1 | tee "$log"
