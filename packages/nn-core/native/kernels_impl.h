@@ -203,32 +203,57 @@ static int FN(narrow_tn_ok)(int M, int N, int K)
     return N <= (sizeof(T) == 4 ? 8 : 12) && M >= 512 && K >= 256;
 }
 
+/* C = beta · C for an empty inner dimension (op(A)·op(B) is the zero matrix; CBLAS would reject lda = 0). */
+static void FN(scale_c)(T *C, size_t n, double beta)
+{
+    if (beta == 0.0) {
+        for (size_t i = 0; i < n; i++) C[i] = (T)0;
+    } else if (beta != 1.0) {
+        for (size_t i = 0; i < n; i++) C[i] = (T)(beta * (double)C[i]);
+    }
+}
+
+/* C = alpha · op(A) · op(B) + beta · C on the built-in GEMM (gemm_impl.h) only, whatever the build: the GEMM of
+ * the built-in tier, exported as gemmBuiltin so that tests and benches can compare it with OpenBLAS in one
+ * process. Returns 0, or -1 when its packing buffers could not be allocated. */
+static int FN(gemm_builtin_full)(int ta, int tb, int M, int N, int K, double alpha, const T *A, const T *B,
+                                 double beta, T *C, const FN(epi_t) *e)
+{
+    if (M == 0 || N == 0) return 0;
+    if (K == 0) {
+        FN(scale_c)(C, (size_t)M * (size_t)N, beta);
+        return 0;
+    }
+    return FN(gemm_builtin)(ta, tb, M, N, K, (T)alpha, A, ta ? (size_t)M : (size_t)K, B, tb ? (size_t)K : (size_t)N,
+                            (T)beta, C, (size_t)N, e);
+}
+
 /* C = alpha · op(A) · op(B) + beta · C. A: (M, K) or (K, M) when ta; B: (K, N) or (N, K) when tb; C: (M, N).
  * Dimensions are < 2^31 (checked by the caller). beta = 0 overwrites C. Narrow shapes go to the kernels
- * above, everything else to CBLAS. */
-static void FN(gemm)(int ta, int tb, int M, int N, int K, double alpha, const T *A, const T *B, double beta, T *C)
+ * above, everything else to CBLAS (OpenBLAS tier) or to the built-in GEMM (built-in tier). Returns 0, or -1
+ * when the built-in GEMM could not allocate its buffers (nothing written). */
+static int FN(gemm)(int ta, int tb, int M, int N, int K, double alpha, const T *A, const T *B, double beta, T *C)
 {
-    if (M == 0 || N == 0) return;
+    if (M == 0 || N == 0) return 0;
     if (K == 0) {
-        /* op(A)·op(B) is the zero matrix; CBLAS would reject lda = 0, so scale C here */
-        const size_t n = (size_t)M * (size_t)N;
-        if (beta == 0.0) {
-            for (size_t i = 0; i < n; i++) C[i] = (T)0;
-        } else if (beta != 1.0) {
-            for (size_t i = 0; i < n; i++) C[i] = (T)(beta * (double)C[i]);
-        }
-        return;
+        FN(scale_c)(C, (size_t)M * (size_t)N, beta);
+        return 0;
     }
     if (!ta && !tb && FN(narrow_nn_ok)(M, N, K)) {
         FN(gemm_nn_narrow)(M, N, K, alpha, A, B, beta, C);
-        return;
+        return 0;
     }
     if (ta && !tb && FN(narrow_tn_ok)(M, N, K)) {
         FN(gemm_tn_narrow)(M, N, K, alpha, A, B, beta, C);
-        return;
+        return 0;
     }
+#ifdef NNC_HAVE_OPENBLAS
     BLAS_GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
               (T)alpha, A, ta ? M : K, B, tb ? K : N, (T)beta, C, N);
+    return 0;
+#else
+    return FN(gemm_builtin_full)(ta, tb, M, N, K, alpha, A, B, beta, C, NULL);
+#endif
 }
 
 /* One block of a flat pass over a narrow layer: vb[e] = z[e] + b[j] for e < m, in double, where the bias index
@@ -580,6 +605,45 @@ static void FN(adam_step)(T *p, const T *g, T *m, T *v, size_t n, double lr, dou
         const R w = (R)p[i];
         p[i] = (T)(w - lr_ * ((mi * ibc1) / (R_SQRT(vi * ibc2) + eps_) + wd_ * w));
     }
+}
+
+
+/* Forward of a hidden layer: Z (rows, nOut) = act(A (rows, nIn) · W (nIn, nOut) + b (nOut)) = gemm + bias_act.
+ * Built-in tier, ReLU or identity: the bias and the activation run in the GEMM's epilogue, with the same
+ * operations as bias_act, so the result is the unfused one bit for bit; otherwise gemm, then bias_act. */
+static int FN(linear_act)(T *Z, const T *A, const T *W, const T *b, size_t rows, size_t nIn, size_t nOut, int act,
+                          double slope)
+{
+    if (rows == 0 || nOut == 0) return 0;
+#ifndef NNC_HAVE_OPENBLAS
+    if (nIn > 0 && (act == ACT_RELU || act == ACT_IDENTITY) && !FN(narrow_nn_ok)((int)rows, (int)nOut, (int)nIn)) {
+        const FN(epi_t) e = {act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, b, NULL};
+        return FN(gemm_builtin_full)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e);
+    }
+#endif
+    const int rc = FN(gemm)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z);
+    if (rc) return rc;
+    FN(bias_act)(Z, b, rows, nOut, act, slope);
+    return 0;
+}
+
+/* Input gradient of a layer: dA (rows, nIn) = (dZ (rows, nOut) · Wᵀ) ⊙ act'(Aprev), with W (nIn, nOut) and
+ * Aprev (rows, nIn) the activations the layer took as input = gemm NT + act_backward. Built-in tier, ReLU:
+ * the mask (Aprev > 0) runs in the GEMM's epilogue, as act_backward does it (bit for bit). */
+static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, size_t rows, size_t nIn, size_t nOut,
+                               int act, double slope)
+{
+    if (rows == 0 || nIn == 0) return 0;
+#ifndef NNC_HAVE_OPENBLAS
+    if (nOut > 0 && act == ACT_RELU) {
+        const FN(epi_t) e = {EPI_MASK_POS, NULL, Aprev};
+        return FN(gemm_builtin_full)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e);
+    }
+#endif
+    const int rc = FN(gemm)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA);
+    if (rc) return rc;
+    FN(act_backward)(dA, dA, Aprev, rows * nIn, act, slope);
+    return 0;
 }
 
 #undef VEC

@@ -15,14 +15,19 @@
  * The module is context-aware (NAPI_MODULE_INIT, no global state of its own), so worker threads can load it.
  */
 #include <node_api.h>
+#ifdef NNC_HAVE_OPENBLAS
 #include <cblas.h>
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "gemm_isa.h"
+
 /* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
-#define NNC_ABI_VERSION 2
+#define NNC_ABI_VERSION 3
 
 /* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
 enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
@@ -69,6 +74,18 @@ static inline double nnc_softplus(double v)
 {
     return (v > 0.0 ? v : 0.0) + log1p(exp(-fabs(v)));
 }
+
+/* The built-in GEMM (gemm_impl.h), in every build: the GEMM of the built-in tier, and the fused kernels. */
+#define T float
+#define SUF f32
+#include "gemm_impl.h"
+#undef T
+#undef SUF
+#define T double
+#define SUF f64
+#include "gemm_impl.h"
+#undef T
+#undef SUF
 
 /* T: storage type; R: compute type of the optimizer loops (see kernels_impl.h) */
 #define T float
@@ -351,11 +368,19 @@ static napi_value ret_double(napi_env env, double v)
  * The exported kernels: argument order and names as in types.ts.
  * ------------------------------------------------------------------------------------------------------- */
 
-/* gemm(transA, transB, M, N, K, alpha, A, B, beta, C) */
-static napi_value js_gemm(napi_env env, napi_callback_info info)
+static napi_value fail_alloc(napi_env env, const char *fn)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, "nn-core native %s: out of memory for the GEMM's packing buffers", fn);
+    napi_throw_error(env, "ERR_NN_CORE_NO_MEMORY", msg);
+    return NULL;
+}
+
+/* gemm(transA, transB, M, N, K, alpha, A, B, beta, C); `builtin`: always the built-in GEMM (gemmBuiltin) */
+static napi_value gemm_call(napi_env env, napi_callback_info info, const char *fn, int builtin)
 {
     call_t c;
-    if (!begin(&c, env, info, "gemm", 10)) return NULL;
+    if (!begin(&c, env, info, fn, 10)) return NULL;
     const int ta = flag(&c, 0, "transA"), tb = flag(&c, 1, "transB");
     const int64_t M = dim(&c, 2, "M"), N = dim(&c, 3, "N"), K = dim(&c, 4, "K");
     const double alpha = num(&c, 5, "alpha");
@@ -364,9 +389,63 @@ static napi_value js_gemm(napi_env env, napi_callback_info info)
     const double beta = num(&c, 8, "beta");
     void *C = arr(&c, 9, "C", U64(M) * U64(N), "M*N");
     if (c.failed) return NULL;
-    if (c.dt == DT_F32) gemm_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C);
-    else gemm_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C);
-    return NULL;
+    int rc;
+    if (builtin) {
+        rc = c.dt == DT_F32 ? gemm_builtin_full_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL)
+                            : gemm_builtin_full_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL);
+    } else {
+        rc = c.dt == DT_F32 ? gemm_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C)
+                            : gemm_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C);
+    }
+    return rc ? fail_alloc(env, fn) : NULL;
+}
+
+static napi_value js_gemm(napi_env env, napi_callback_info info) { return gemm_call(env, info, "gemm", 0); }
+static napi_value js_gemm_builtin(napi_env env, napi_callback_info info)
+{
+    return gemm_call(env, info, "gemmBuiltin", 1);
+}
+
+/* linearAct(Z, A, W, b, rows, nIn, nOut, act, slope) */
+static napi_value js_linear_act(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "linearAct", 9)) return NULL;
+    const int64_t rows = dim(&c, 4, "rows"), nIn = dim(&c, 5, "nIn"), nOut = dim(&c, 6, "nOut");
+    const int act = code(&c, 7, "act", ACT_MAX, "Act in types.ts");
+    const double slope = num(&c, 8, "slope");
+    void *Z = arr(&c, 0, "Z", U64(rows) * U64(nOut), "rows*nOut");
+    void *A = arr(&c, 1, "A", U64(rows) * U64(nIn), "rows*nIn");
+    void *W = arr(&c, 2, "W", U64(nIn) * U64(nOut), "nIn*nOut");
+    void *b = arr(&c, 3, "b", U64(nOut), "nOut");
+    if (c.failed) return NULL;
+    const int rc = c.dt == DT_F32
+        ? linear_act_f32(Z, A, W, b, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope)
+        : linear_act_f64(Z, A, W, b, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope);
+    return rc ? fail_alloc(env, "linearAct") : NULL;
+}
+
+/* linearBackward(dA, dZ, W, Aprev, rows, nIn, nOut, act, slope) */
+static napi_value js_linear_backward(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "linearBackward", 9)) return NULL;
+    const int64_t rows = dim(&c, 4, "rows"), nIn = dim(&c, 5, "nIn"), nOut = dim(&c, 6, "nOut");
+    const int act = code(&c, 7, "act", ACT_MAX, "Act in types.ts");
+    const double slope = num(&c, 8, "slope");
+    void *dA = arr(&c, 0, "dA", U64(rows) * U64(nIn), "rows*nIn");
+    void *dZ = arr(&c, 1, "dZ", U64(rows) * U64(nOut), "rows*nOut");
+    void *W = arr(&c, 2, "W", U64(nIn) * U64(nOut), "nIn*nOut");
+    void *Ap = arr(&c, 3, "Aprev", U64(rows) * U64(nIn), "rows*nIn");
+    if (c.failed) return NULL;
+    if (rows > 0 && nIn > 0 && (dA == dZ || dA == W)) {
+        fail_type(&c, "nn-core native linearBackward: dA may not alias dZ or W");
+        return NULL;
+    }
+    const int rc = c.dt == DT_F32
+        ? linear_backward_f32(dA, dZ, W, Ap, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope)
+        : linear_backward_f64(dA, dZ, W, Ap, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope);
+    return rc ? fail_alloc(env, "linearBackward") : NULL;
 }
 
 /* biasAct(Z, b, rows, cols, act, slope) */
@@ -567,22 +646,24 @@ static napi_value js_adam_step(napi_env env, napi_callback_info info)
  * OpenBLAS information for the loader.
  * ------------------------------------------------------------------------------------------------------- */
 
+static napi_value make_string(napi_env env, const char *s)
+{
+    napi_value r;
+    if (napi_create_string_utf8(env, s ? s : "unknown", NAPI_AUTO_LENGTH, &r) != napi_ok) return NULL;
+    return r;
+}
+
+#ifdef NNC_HAVE_OPENBLAS
 static napi_value js_openblas_corename(napi_env env, napi_callback_info info)
 {
     (void)info;
-    napi_value r;
-    const char *s = openblas_get_corename();
-    if (napi_create_string_utf8(env, s ? s : "unknown", NAPI_AUTO_LENGTH, &r) != napi_ok) return NULL;
-    return r;
+    return make_string(env, openblas_get_corename());
 }
 
 static napi_value js_openblas_config(napi_env env, napi_callback_info info)
 {
     (void)info;
-    napi_value r;
-    const char *s = openblas_get_config();
-    if (napi_create_string_utf8(env, s ? s : "unknown", NAPI_AUTO_LENGTH, &r) != napi_ok) return NULL;
-    return r;
+    return make_string(env, openblas_get_config());
 }
 
 static napi_value js_openblas_num_threads(napi_env env, napi_callback_info info)
@@ -592,13 +673,55 @@ static napi_value js_openblas_num_threads(napi_env env, napi_callback_info info)
     if (napi_create_int32(env, openblas_get_num_threads(), &r) != napi_ok) return NULL;
     return r;
 }
+#endif
+
+#ifndef NNC_MARCH
+#define NNC_MARCH "unknown"
+#endif
+
+/* buildInfo() -> { gemm: 'openblas' | 'builtin', isa, march, compiler }: how this addon was built. */
+static napi_value js_build_info(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value o;
+    if (napi_create_object(env, &o) != napi_ok) return NULL;
+#ifdef NNC_HAVE_OPENBLAS
+    const char *gemm = "openblas";
+#else
+    const char *gemm = "builtin";
+#endif
+#if defined(__clang__)
+    const char *cc = "clang " __clang_version__;
+#elif defined(__GNUC__)
+    const char *cc = "gcc " __VERSION__;
+#else
+    const char *cc = "unknown";
+#endif
+    const struct { const char *k, *v; } kv[] = {{"gemm", gemm}, {"isa", NNC_ISA_NAME}, {"march", NNC_MARCH}, {"compiler", cc}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        napi_value v = make_string(env, kv[i].v);
+        if (!v || napi_set_named_property(env, o, kv[i].k, v) != napi_ok) return NULL;
+    }
+    return o;
+}
+
+/* Environment teardown (a worker thread ending, or the process exiting): free this thread's GEMM buffers. */
+static void release_thread_buffers(void *arg)
+{
+    (void)arg;
+    gbuf_release_f32();
+    gbuf_release_f64();
+}
 
 NAPI_MODULE_INIT()
 {
+    if (napi_add_env_cleanup_hook(env, release_thread_buffers, NULL) != napi_ok) return NULL;
     /* One OpenBLAS thread per worker: parallelism comes from running trials in separate workers. The thread
      * count is process-wide; only change it when needed, so a second worker loading the addon while the first
      * one is inside a GEMM does not touch OpenBLAS's thread pool. */
+#ifdef NNC_HAVE_OPENBLAS
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+#endif
 
     static const struct {
         const char *name;
@@ -615,9 +738,15 @@ NAPI_MODULE_INIT()
         {"sgdStep", js_sgd_step},
         {"momentumStep", js_momentum_step},
         {"adamStep", js_adam_step},
+        {"gemmBuiltin", js_gemm_builtin},
+        {"linearAct", js_linear_act},
+        {"linearBackward", js_linear_backward},
+        {"buildInfo", js_build_info},
+#ifdef NNC_HAVE_OPENBLAS
         {"openblasCorename", js_openblas_corename},
         {"openblasConfig", js_openblas_config},
         {"openblasNumThreads", js_openblas_num_threads},
+#endif
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { NnCoreError } from './errors.js';
 import { getKernels, type KernelChoice } from './kernels/index.js';
+import type { Kernels } from './kernels/types.js';
 import { Rng } from './rng.js';
 import { blockSizes, validateSpec } from './spec.js';
 import type { DType, FloatArray, InitSpec, LayerView, Mlp, ModelSpec } from './types.js';
@@ -90,17 +91,19 @@ function initParams(model: Mlp, init: InitSpec, rng: Rng): void {
 
 /**
  * Builds an MLP for `spec` with parameters in `dtype`, initialised per `init` from stream 0 of `seed`
- * (`new Rng(seed).fork(0)`), or read from NumPy files ({ npy: path }, relative to `baseDir`).
+ * (`new Rng(seed).fork(0)`), or read from NumPy files ({ npy: path }, relative to `baseDir`). `kernels`: a choice
+ * ('auto' by default) or a Kernels object to use as is.
  */
 export function createMlp(
   spec: ModelSpec,
-  opts: { dtype: DType; init: InitSpec; seed: number; baseDir?: string; kernels?: KernelChoice },
+  opts: { dtype: DType; init: InitSpec; seed: number; baseDir?: string; kernels?: KernelChoice | Kernels },
 ): Mlp {
   validateSpec(spec);
   if (opts.dtype !== 'float32' && opts.dtype !== 'float64') {
     throw new NnCoreError('BAD_OPTIONS', `dtype '${String(opts.dtype)}' is not supported; use float32 or float64`);
   }
-  const kernels = getKernels(opts.kernels);
+  // a Kernels object: e.g. another addon build (tests and benches compare tiers in one process)
+  const kernels = typeof opts.kernels === 'object' && opts.kernels !== null ? opts.kernels : getKernels(opts.kernels);
   const numParams = blockSizes(spec.layers).reduce((a, b) => a + b, 0);
   const params = allocFloat(opts.dtype, numParams);
   const grads = allocFloat(opts.dtype, numParams);

@@ -3,10 +3,11 @@
  * model's kernels only, so a native backend speeds up every pass.
  *
  * Shapes: R = rows of the current batch (<= ws.rows), n_l = layer sizes, K = output units.
- * Forward:  Z_l = A_{l-1} · W_l (gemm NN), A_l = act(Z_l + b_l) (biasAct, in place); the output layer fuses
- *           bias, output activation, loss and its gradient (outputLoss).
- * Backward: dW_l = A_{l-1}ᵀ · dZ_l (gemm TN), db_l = colSum(dZ_l), dA_{l-1} = dZ_l · W_lᵀ (gemm NT),
- *           dZ_{l-1} = dA_{l-1} ⊙ act'(A_{l-1}) (actBackward, in place).
+ * Forward:  A_l = act(A_{l-1} · W_l + b_l) (linearAct: gemm NN, bias, activation; fused in the built-in tier);
+ *           the output layer: Z_L = A_{L-1} · W_L (gemm NN), then bias, output activation, loss and its gradient
+ *           in one pass (outputLoss).
+ * Backward: dW_l = A_{l-1}ᵀ · dZ_l (gemm TN), db_l = colSum(dZ_l),
+ *           dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act'(A_{l-1}) (linearBackward: gemm NT, activation derivative).
  */
 import { NnCoreError } from './errors.js';
 import type { Act, FloatArray, OutLoss } from './kernels/types.js';
@@ -59,8 +60,7 @@ export function forward(model: Mlp, ws: Workspace, X: FloatArray, rows: number, 
   for (let l = 0; l < L - 1; l++) {
     const v = model.layers[l];
     const Z = ws.acts[l];
-    k.gemm(false, false, rows, v.nOut, v.nIn, 1, A, v.W, 0, Z);
-    k.biasAct(Z, v.b, rows, v.nOut, ws.act, ws.slope);
+    k.linearAct(Z, A, v.W, v.b, rows, v.nIn, v.nOut, ws.act, ws.slope); // Z = act(A·W + b)
     A = Z;
   }
   const v = model.layers[L - 1];
@@ -87,9 +87,8 @@ export function backward(model: Mlp, ws: Workspace, X: FloatArray, rows: number,
       k.colSum(v.db, dZ, rows, v.nOut);
     }
     if (l > 0) {
-      const dPrev = ws.deltas[l - 1];
-      k.gemm(false, true, rows, v.nIn, v.nOut, 1, dZ, v.W, 0, dPrev);
-      k.actBackward(dPrev, dPrev, ws.acts[l - 1], rows * v.nIn, ws.act, ws.slope);
+      // dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act'(A_{l-1})
+      k.linearBackward(ws.deltas[l - 1], dZ, v.W, ws.acts[l - 1], rows, v.nIn, v.nOut, ws.act, ws.slope);
     }
   }
 }

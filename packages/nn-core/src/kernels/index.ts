@@ -1,13 +1,16 @@
 /**
- * Kernel selection: 'js' (the TypeScript reference), 'native' (the N-API addon over OpenBLAS) or 'auto'
- * (native when it loads, else js). The env variable SWEEPLAB_KERNELS=js|native|auto replaces 'auto' and the
- * default; an explicit 'js' or 'native' argument wins over it.
+ * Kernel selection: 'js' (the TypeScript reference), 'native' (the N-API addon: OpenBLAS or its built-in GEMM)
+ * or 'auto' (native when it loads, else js). The env variable SWEEPLAB_KERNELS=js|native|auto replaces 'auto'
+ * and the default; an explicit 'js' or 'native' argument wins over it.
+ *
+ * Tiers, fastest first (issue 14): 'openblas' = native (OpenBLAS <core>), 'builtin' = native (built-in GEMM,
+ * <isa>), 'typescript'. kernelInfo() names the tier in use and what to install for the next one up.
  */
 import { isMainThread } from 'node:worker_threads';
 import { NnCoreError } from '../errors.js';
 import { jsKernels } from './js.js';
-import { loadNativeKernels } from './native.js';
-import type { KernelBackend, Kernels } from './types.js';
+import { loadNativeKernels, nativeTierLabel, type NativeBuild } from './native.js';
+import type { KernelBackend, Kernels, KernelTier } from './types.js';
 
 export type KernelChoice = 'js' | 'native' | 'auto';
 
@@ -15,21 +18,56 @@ export interface KernelInfo {
   backend: KernelBackend;
   /** why the native kernels are not in use ('' when they are) */
   reason: string;
-  /** OpenBLAS core in use by the native kernels, e.g. "SkylakeX" (null with js) */
+  /** OpenBLAS core in use by the native kernels, e.g. "SkylakeX" (null with js and in the built-in tier) */
   openblasCore: string | null;
+  /**
+   * The tier in use, as printed: 'native (OpenBLAS SkylakeX)', 'native (built-in GEMM, AVX-512)' or 'typescript'.
+   */
+  tier: string;
+  /** the same, as a code: 'openblas' | 'builtin' | 'typescript' */
+  tierId: KernelTier;
+  /**
+   * What to do for the next tier up, e.g. 'apt-get install libopenblas-dev && npm run install -w @sweeplab/nn-core';
+   * null on the top tier.
+   */
+  next: string | null;
+  /** the built-in GEMM's instruction set ('AVX-512', 'AVX2+FMA', 'SSE2', 'NEON', 'plain C'); null with js */
+  isa: string | null;
 }
 
-export const NATIVE_HINT = 'apt-get install libopenblas-dev && npm run install -w @sweeplab/nn-core';
+/** The command that rebuilds the addon (node-gyp is only on PATH under npm). */
+export const REBUILD_COMMAND = 'npm run install -w @sweeplab/nn-core';
+/** From the built-in tier to OpenBLAS. */
+export const NATIVE_HINT = `apt-get install libopenblas-dev && ${REBUILD_COMMAND}`;
+/** From the TypeScript kernels to the built-in GEMM (it needs only a C compiler). */
+export const COMPILER_HINT = `apt-get install build-essential && ${REBUILD_COMMAND}`;
 
 /** What the selection needs to know about the addon. */
-export interface NativeStatus { kernels: Kernels | null; reason: string; openblasCore: string | null }
+export interface NativeStatus { kernels: Kernels | null; reason: string; openblasCore: string | null; build?: NativeBuild | null }
+
+/** The KernelInfo of a tier (exported for tests). `explicitJs`: js was asked for while native is available. */
+export function tierInfo(native: NativeStatus, useNative: boolean, reason: string, explicitJs = false): KernelInfo {
+  if (useNative && native.kernels !== null) {
+    const build: NativeBuild = native.build ?? { gemm: native.kernels.tier === 'builtin' ? 'builtin' : 'openblas', isa: 'unknown', march: 'unknown', compiler: 'unknown' };
+    const tierId: KernelTier = build.gemm === 'openblas' ? 'openblas' : 'builtin';
+    return {
+      backend: 'native', reason: '', openblasCore: tierId === 'openblas' ? native.openblasCore : null,
+      tier: nativeTierLabel(build, native.openblasCore), tierId, next: tierId === 'openblas' ? null : NATIVE_HINT, isa: build.isa,
+    };
+  }
+  return {
+    backend: 'js', reason, openblasCore: null, tier: 'typescript', tierId: 'typescript',
+    next: explicitJs ? "kernels 'auto' (and SWEEPLAB_KERNELS unset) to use the native kernels, which are built" : COMPILER_HINT,
+    isa: null,
+  };
+}
 
 /**
  * The selection rule, free of process state (tests drive it): returns the kernels and what to report, or
- * throws NnCoreError. `onFallback(reason)` is called when 'auto' falls back to js.
+ * throws NnCoreError. `onFallback(reason, next)` is called when 'auto' falls back to js.
  */
 export function selectKernels(
-  choice: KernelChoice | undefined, env: string | undefined, native: () => NativeStatus, onFallback: (reason: string) => void,
+  choice: KernelChoice | undefined, env: string | undefined, native: () => NativeStatus, onFallback: (reason: string, next: string) => void,
 ): { kernels: Kernels; info: KernelInfo } {
   if (choice !== undefined && choice !== 'js' && choice !== 'native' && choice !== 'auto') {
     throw new NnCoreError('BAD_OPTIONS', `kernels: '${String(choice)}' is not a kernel choice; use 'js', 'native' or 'auto'`);
@@ -43,14 +81,18 @@ export function selectKernels(
     c = env;
     via = `SWEEPLAB_KERNELS=${env}`;
   }
-  if (c === 'js') return { kernels: jsKernels, info: { backend: 'js', reason: `${via} requested`, openblasCore: null } };
-  const n = native();
-  if (n.kernels !== null) return { kernels: n.kernels, info: { backend: 'native', reason: '', openblasCore: n.openblasCore } };
-  if (c === 'native') {
-    throw new NnCoreError('NATIVE_UNAVAILABLE', `${via} was requested but the native kernels are unavailable (${n.reason}); fix: ${NATIVE_HINT}, or use kernels 'auto' or 'js'`);
+  if (c === 'js') {
+    const n = native();
+    return { kernels: jsKernels, info: tierInfo(n, false, `${via} requested`, n.kernels !== null) };
   }
-  onFallback(n.reason);
-  return { kernels: jsKernels, info: { backend: 'js', reason: n.reason, openblasCore: null } };
+  const n = native();
+  if (n.kernels !== null) return { kernels: n.kernels, info: tierInfo(n, true, '') };
+  if (c === 'native') {
+    throw new NnCoreError('NATIVE_UNAVAILABLE', `${via} was requested but the native kernels are unavailable (${n.reason}); fix: ${COMPILER_HINT}, or use kernels 'auto' or 'js'`);
+  }
+  const info = tierInfo(n, false, n.reason);
+  onFallback(n.reason, info.next ?? COMPILER_HINT);
+  return { kernels: jsKernels, info };
 }
 
 let native: NativeStatus | null = null;
@@ -60,26 +102,26 @@ function loadNative(): NativeStatus {
   if (native === null) {
     try {
       const n = loadNativeKernels(); // documented never to throw; guarded anyway
-      native = { kernels: n.kernels, reason: n.reason, openblasCore: n.openblasCore };
+      native = { kernels: n.kernels, reason: n.reason, openblasCore: n.openblasCore, build: n.build ?? null };
     } catch (e) {
-      native = { kernels: null, reason: `loading the addon threw: ${(e as Error).message}`, openblasCore: null };
+      native = { kernels: null, reason: `loading the addon threw: ${(e as Error).message}`, openblasCore: null, build: null };
     }
   }
   return native;
 }
 
 /** The one stderr line when 'auto' falls back, once per process (see fallbackLine). Exported for tests only. */
-export function warnFallback(reason: string): void {
+export function warnFallback(reason: string, next: string = COMPILER_HINT): void {
   // Worker threads stay quiet: the main thread (which calls kernelInfo() to record the environment)
   // prints the line, instead of one line per pool thread.
   if (warned || !isMainThread) return;
   warned = true;
-  process.stderr.write(fallbackLine(reason));
+  process.stderr.write(fallbackLine(reason, next));
 }
 
 /** The fallback notice: why, and how to get the fast path. */
-export function fallbackLine(reason: string): string {
-  return `sweeplab: using the TypeScript kernels (${reason}); for the fast path: ${NATIVE_HINT}\n`;
+export function fallbackLine(reason: string, next: string = COMPILER_HINT): string {
+  return `sweeplab: using the TypeScript kernels (${reason}); for the native kernels: ${next}\n`;
 }
 
 /** The kernels for `choice` (default 'auto', see the module comment). Throws NnCoreError when 'native' is unavailable. */
@@ -87,14 +129,12 @@ export function getKernels(choice?: KernelChoice): Kernels {
   return selectKernels(choice, process.env.SWEEPLAB_KERNELS, loadNative, warnFallback).kernels;
 }
 
-/** Which backend getKernels(choice) picks, why, and the OpenBLAS core. Never throws for an unavailable addon. */
+/** Which backend and tier getKernels(choice) picks, why, and what the next tier up needs. Never throws for an unavailable addon. */
 export function kernelInfo(choice?: KernelChoice): KernelInfo {
   try {
     return selectKernels(choice, process.env.SWEEPLAB_KERNELS, loadNative, warnFallback).info;
   } catch (e) {
-    if (e instanceof NnCoreError && e.code === 'NATIVE_UNAVAILABLE') {
-      return { backend: 'js', reason: loadNative().reason, openblasCore: null };
-    }
+    if (e instanceof NnCoreError && e.code === 'NATIVE_UNAVAILABLE') return tierInfo(loadNative(), false, loadNative().reason);
     throw e;
   }
 }

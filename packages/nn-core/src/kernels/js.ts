@@ -290,7 +290,20 @@ function adamStep(
 }
 
 /** The TypeScript reference kernels (backend 'js'). */
+/** Z = act(A · W + b): the composition that defines linearAct. Z: (rows, nOut), A: (rows, nIn), W: (nIn, nOut), b: (nOut). */
+function linearAct(Z: FloatArray, A: FloatArray, W: FloatArray, b: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void {
+  gemm(false, false, rows, nOut, nIn, 1, A, W, 0, Z);
+  biasAct(Z, b, rows, nOut, act, slope);
+}
+
+/** dA = (dZ · Wᵀ) ⊙ act'(Aprev): the composition that defines linearBackward. dA, Aprev: (rows, nIn), dZ: (rows, nOut), W: (nIn, nOut). */
+function linearBackward(dA: FloatArray, dZ: FloatArray, W: FloatArray, Aprev: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void {
+  gemm(false, true, rows, nIn, nOut, 1, dZ, W, 0, dA);
+  actBackward(dA, dA, Aprev, rows * nIn, act, slope);
+}
+
 export const jsKernels: Kernels = Object.freeze({
   backend: 'js' as const,
-  gemm, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
+  tier: 'typescript' as const,
+  gemm, linearAct, linearBackward, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
 });

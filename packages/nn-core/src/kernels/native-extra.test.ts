@@ -13,7 +13,7 @@ import { Rng } from '../rng.js';
 import { train } from '../train.js';
 import type { DType, EpochMetrics, LabeledSet, ModelSpec } from '../types.js';
 import { jsKernels } from './js.js';
-import { alloc, assertClose, DTYPES, load, makeRng, nativeOrSkip, rand, type DT } from '../testing/native-compare.js';
+import { ADDONS, alloc, assertClose, DTYPES, forEachAddon, load, makeRng, rand, type DT } from '../testing/native-compare.js';
 import { Act, OutLoss, type FloatArray, type Kernels } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -32,9 +32,7 @@ test('gatherBatch (TypeScript): rows idx[start..start+rows) of X and their one-h
   assert.deepEqual(Array.from(Y), [0, 0, 1, 0, 1, 0]);
 });
 
-test('gatherBatch: native = TypeScript (bit for bit: a copy) on shuffled rows, both dtypes, partial batches', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('gatherBatch: native = TypeScript (bit for bit: a copy) on shuffled rows, both dtypes, partial batches', (t, K) => {
   const rnd = makeRng(11);
   const rng = new Rng(5);
   for (const dt of DTYPES) {
@@ -57,9 +55,7 @@ test('gatherBatch: native = TypeScript (bit for bit: a copy) on shuffled rows, b
   }
 });
 
-test('gatherBatch (native): a row number or label out of range throws a RangeError and writes nothing', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('gatherBatch (native): a row number or label out of range throws a RangeError and writes nothing', (t, K) => {
   const X = new Float32Array(4 * 3);
   const Xb = new Float32Array(6).fill(5);
   const Y = new Float32Array(4).fill(5);
@@ -107,9 +103,7 @@ function checkNarrow(K: Kernels, dt: DT, ta: boolean, m: number, n: number, k: n
   }
 }
 
-test('narrow gemm NN (few output columns, long inner dimension): native = TypeScript, independent of alignment', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('narrow gemm NN (few output columns, long inner dimension): native = TypeScript, independent of alignment', (t, K) => {
   const rnd = makeRng(21);
   const AB: Array<[number, number]> = [[1, 0], [1, 1], [0.5, 0.25], [-2, 0]];
   let v = 0;
@@ -125,9 +119,7 @@ test('narrow gemm NN (few output columns, long inner dimension): native = TypeSc
   }
 });
 
-test('narrow gemm TN (weight gradient of a narrow layer): native = TypeScript, independent of alignment', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('narrow gemm TN (weight gradient of a narrow layer): native = TypeScript, independent of alignment', (t, K) => {
   const rnd = makeRng(22);
   const AB: Array<[number, number]> = [[1, 0], [1, 1], [1 / 64, 0], [0.5, -1]];
   let v = 0;
@@ -143,9 +135,7 @@ test('narrow gemm TN (weight gradient of a narrow layer): native = TypeScript, i
   }
 });
 
-test('narrow gemm: beta = 0 overwrites NaN in C; a NaN in A propagates to its row of C, like BLAS', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('narrow gemm: beta = 0 overwrites NaN in C; a NaN in A propagates to its row of C, like BLAS', (t, K) => {
   const rnd = makeRng(23);
   for (const dt of DTYPES) {
     for (const ta of [false, true]) {
@@ -167,9 +157,7 @@ test('narrow gemm: beta = 0 overwrites NaN in C; a NaN in A propagates to its ro
 // Narrow elementwise layers (flat loops)
 // ---------------------------------------------------------------------------------------------------------
 
-test('biasAct sigmoid/tanh and the elementwise output kinds on narrow layers (flat blocks): native = TypeScript', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('biasAct sigmoid/tanh and the elementwise output kinds on narrow layers (flat blocks): native = TypeScript', (t, K) => {
   const rnd = makeRng(24);
   // rows·cols spans several 256-value blocks, with the bias index wrapping inside blocks (cols 5, 10, 30, 63)
   for (const dt of DTYPES) {
@@ -210,7 +198,11 @@ function randomSet(rng: Rng, n: number, nIn: number, k: number, dtype: DType): L
   return { x, labels, n };
 }
 
-const backends = (): Array<'js' | 'native'> => (load.kernels ? ['js', 'native'] : ['js']);
+/** The TypeScript kernels and every loaded addon (see ADDONS), each with a name for messages. */
+const backends = (): Array<{ name: string; k: Kernels }> => [
+  { name: 'js', k: jsKernels },
+  ...ADDONS.flatMap((a) => (a.load.kernels ? [{ name: a.name, k: a.load.kernels }] : [])),
+];
 
 test('full batch: each epoch row (cost, loss, accuracy, output statistics, saturation) equals a separate evaluation, bit for bit', () => {
   // 2500 rows = 3 chunks of the passes (1024, 1024, 452); 600 inputs and 5 units route the first layer to the
@@ -218,7 +210,7 @@ test('full batch: each epoch row (cost, loss, accuracy, output statistics, satur
   // passes of the gradient at the params after e steps; evaluate() runs its own forward passes at a copy of
   // those params. Same chunks and kernels -> the same numbers.
   const spec: ModelSpec = { layers: [600, 5, 5, 10], activation: 'sigmoid', output: 'sigmoid', loss: 'cross-entropy' };
-  for (const kernels of backends()) {
+  for (const { name, k: kernels } of backends()) {
     for (const dtype of ['float32', 'float64'] as const) {
       const rng = new Rng(3);
       const tr = randomSet(rng, 2500, 600, 10, dtype);
@@ -236,7 +228,7 @@ test('full batch: each epoch row (cost, loss, accuracy, output statistics, satur
         const copy = createMlp(spec, { dtype, init: { uniform: [0, 0] }, seed: 1, kernels });
         copy.params.set(snaps[e]!);
         const ev = evaluate(copy, tr);
-        const what = `${kernels} ${dtype} epoch ${e}`;
+        const what = `${name} ${dtype} epoch ${e}`;
         assert.equal(epochs[e]!.loss, ev.loss, `${what}: loss`);
         assert.equal(epochs[e]!.trainAcc, ev.accuracy, `${what}: accuracy`);
         assert.equal(epochs[e]!.testAcc, evaluate(copy, te).accuracy, `${what}: test accuracy`);
@@ -258,7 +250,7 @@ test('full batch: the gradient of the fused pass is the full gradient (the same 
   // ∇J at those params (epoch 0 reports the gradient of its first, here the only, batch). Epoch e + 1 of the
   // real run reports the gradient its step used, which must be that same ∇J.
   const spec: ModelSpec = { layers: [30, 6, 4], activation: 'tanh', output: 'softmax', loss: 'cross-entropy' };
-  for (const kernels of backends()) {
+  for (const { name, k: kernels } of backends()) {
     const rng = new Rng(9);
     const tr = randomSet(rng, 1100, 30, 4, 'float64');
     const m = createMlp(spec, { dtype: 'float64', init: 'xavier', seed: 2, kernels });
@@ -273,7 +265,7 @@ test('full batch: the gradient of the fused pass is the full gradient (the same 
       at.params.set(snaps[e]!);
       const g: EpochMetrics[] = [];
       train(at, { train: tr, numClasses: 4 }, { optimizer: 'gd', batch: 'full', lr: 1, epochs: 0, l2: 0.3, seed: 1 }, (x) => { g.push(x); });
-      assert.deepEqual(epochs[e + 1]!.gradNorm, g[0]!.gradNorm, `${kernels}: epoch ${e + 1} stepped along ∇J(params after ${e} steps)`);
+      assert.deepEqual(epochs[e + 1]!.gradNorm, g[0]!.gradNorm, `${name}: epoch ${e + 1} stepped along ∇J(params after ${e} steps)`);
     }
   }
 });

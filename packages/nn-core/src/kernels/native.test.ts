@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { jsKernels } from './js.js';
 import {
-  loadNativeAddon, openblasCoreForCpu, prepareNativeEnv, REASON_NOT_BUILT,
+  loadNativeAddon, nativeTierLabel, openblasCoreForCpu, prepareNativeEnv, REASON_NOT_BUILT,
 } from './native.js';
 import { Act, OutLoss, type FloatArray, type Kernels } from './types.js';
-import { alloc, assertClose, DTYPES, load, makeRng, nativeOrSkip, rand, TOL, type DT } from '../testing/native-compare.js';
+import { alloc, assertClose, DTYPES, forEachAddon, load, makeRng, nativeOrSkip, rand, TOL, type DT } from '../testing/native-compare.js';
 
 function copy(a: FloatArray): FloatArray {
   return a.slice();
@@ -87,14 +87,34 @@ test('the addon loads with OpenBLAS pinned to one thread and the core that was a
   if (!nativeOrSkip(t)) return;
   assert.equal(load.kernels!.backend, 'native');
   assert.equal(load.reason, '');
+  if (load.build?.gemm !== 'openblas') {
+    t.skip(`the main addon is the built-in GEMM tier (no OpenBLAS at build time): ${load.build?.isa}`);
+    return;
+  }
+  assert.equal(load.kernels!.tier, 'openblas');
   assert.equal(load.openblasThreads, 1);
   assert.ok(typeof load.openblasCore === 'string' && load.openblasCore.length > 0);
   assert.match(load.openblasConfig ?? '', /OpenBLAS/);
   if (load.coretype) {
-    assert.equal(load.openblasCore.toLowerCase(), load.coretype.toLowerCase(), `notice: ${load.notice}`);
+    assert.equal(load.openblasCore!.toLowerCase(), load.coretype.toLowerCase(), `notice: ${load.notice}`);
     assert.equal(load.notice, '');
   }
   t.diagnostic(`openblasCore=${load.openblasCore} coretype=${load.coretype} (${load.coretypeSource})`);
+});
+
+forEachAddon('buildInfo says how the addon was built; its tier matches; gemmBuiltin is the built-in GEMM', (t, K, a) => {
+  const b = a.load.build!;
+  assert.ok(b.gemm === 'openblas' || b.gemm === 'builtin');
+  assert.ok(['AVX-512', 'AVX2+FMA', 'SSE2', 'NEON', 'plain C'].includes(b.isa), b.isa);
+  assert.equal(K.tier, b.gemm);
+  assert.equal(nativeTierLabel(b, a.load.openblasCore), b.gemm === 'openblas' ? `native (OpenBLAS ${a.load.openblasCore})` : `native (built-in GEMM, ${b.isa})`);
+  if (b.gemm === 'builtin') {
+    assert.equal(a.load.openblasCore, null); // no OpenBLAS linked
+    assert.equal(a.load.openblasConfig, null);
+  }
+  if (a.name === 'build-builtin') assert.equal(b.gemm, 'builtin'); // built with SWEEPLAB_NO_OPENBLAS=1
+  assert.equal(typeof a.load.gemmBuiltin, 'function');
+  t.diagnostic(`${a.name}: ${nativeTierLabel(b, a.load.openblasCore)}, -march=${b.march}, ${b.compiler}`);
 });
 
 /**
@@ -134,7 +154,7 @@ test('prepareNativeEnv() in the main thread makes a worker that loads the addon 
   const r = loadInWorker(true);
   assert.equal(r.reason, '');
   assert.ok(r.gemmOk);
-  if (r.coretype) assert.equal(r.core?.toLowerCase(), r.coretype.toLowerCase());
+  if (r.coretype && r.core !== null) assert.equal(r.core.toLowerCase(), r.coretype.toLowerCase());
   assert.equal(r.notice, '');
 });
 
@@ -144,14 +164,13 @@ test('without it, a worker reports (notice) when OpenBLAS ignored the core it as
   assert.ok(r.gemmOk);
   // Whether OpenBLAS's own detection gets it right depends on the CPU (it does not on Sapphire Rapids);
   // what must hold: a notice exactly when the core differs from the one asked for.
-  const mismatch = r.coretype !== null && r.core?.toLowerCase() !== r.coretype.toLowerCase();
+  const mismatch = r.coretype !== null && r.core !== null && r.core.toLowerCase() !== r.coretype.toLowerCase();
   assert.equal(r.notice !== '', mismatch, JSON.stringify(r));
   if (mismatch) assert.match(r.notice, /prepareNativeEnv\(\)/);
   t.diagnostic(`worker without main-thread preparation: core ${r.core}, asked ${r.coretype}`);
 });
 
-test('three worker threads calling the addon at the same time all get correct results', async (t) => {
-  if (!nativeOrSkip(t)) return;
+forEachAddon('three worker threads calling the addon at the same time all get correct results', async (t, _K, a) => {
   const { Worker } = await import('node:worker_threads');
   const nativeUrl = new URL('./native.js', import.meta.url).href;
   const jsUrl = new URL('./js.js', import.meta.url).href;
@@ -160,12 +179,13 @@ test('three worker threads calling the addon at the same time all get correct re
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     Promise.all([import(${JSON.stringify(nativeUrl)}), import(${JSON.stringify(jsUrl)})]).then(([n, j]) => {
-      const k = n.loadNativeKernels().kernels;
+      const l = n.loadNativeAddon(workerData.path);
+      const k = l.kernels;
       const [M, N, K] = [48, 40, 56];
       let worst = 0;
       for (let r = 0; r < 150; r++) {
-        const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37 + r + 10 * workerData));
-        const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.11 - r * workerData));
+        const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37 + r + 10 * workerData.id));
+        const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.11 - r * workerData.id));
         const Cn = new Float32Array(M * N), Cj = new Float32Array(M * N);
         const ta = r % 2 === 1;
         k.gemm(ta, false, M, N, K, 1, A, B, 0, Cn);
@@ -174,16 +194,16 @@ test('three worker threads calling the addon at the same time all get correct re
         for (let i = 0; i < Cj.length; i++) { d = Math.max(d, Math.abs(Cn[i] - Cj[i])); s = Math.max(s, Math.abs(Cj[i])); }
         worst = Math.max(worst, d / s);
       }
-      parentPort.postMessage({ worst, core: n.loadNativeKernels().openblasCore });
+      parentPort.postMessage({ worst, core: l.openblasCore });
     });`;
-  const results = await Promise.all([1, 2, 3].map((id) => new Promise<{ worst: number; core: string }>((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: id });
+  const results = await Promise.all([1, 2, 3].map((id) => new Promise<{ worst: number; core: string | null }>((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { id, path: a.load.addonPath } });
     w.once('message', (m) => { resolve(m); void w.terminate(); });
     w.once('error', reject);
   })));
   for (const r of results) {
     assert.ok(r.worst <= TOL.f32, `relErr ${r.worst}`);
-    assert.equal(r.core, load.openblasCore); // one OpenBLAS per process: the workers share the main thread's core
+    assert.equal(r.core, a.load.openblasCore); // one OpenBLAS per process: the workers share the main thread's core
   }
 });
 
@@ -207,9 +227,7 @@ function checkGemm(K: Kernels, dt: DT, ta: boolean, tb: boolean, m: number, n: n
   assertClose(dt, Cn, Cj, `gemm ${dt} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} M=${m} N=${n} K=${k} alpha=${alpha} beta=${beta}`);
 }
 
-test('gemm: native = TypeScript on edge sizes 1, 7, 10, 784, both dtypes, all transposes, alpha/beta variants', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('gemm: native = TypeScript on edge sizes 1, 7, 10, 784, both dtypes, all transposes, alpha/beta variants', (t, K) => {
   const rnd = makeRng(1);
   let v = 0;
   let count = 0;
@@ -224,9 +242,7 @@ test('gemm: native = TypeScript on edge sizes 1, 7, 10, 784, both dtypes, all tr
   assert.ok(count > 300);
 });
 
-test('gemm: native = TypeScript on random shapes and on the 784-256-256-10 layer shapes', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('gemm: native = TypeScript on random shapes and on the 784-256-256-10 layer shapes', (t, K) => {
   const rnd = makeRng(2);
   const dimOf = () => 1 + Math.floor(rnd() * 70);
   for (let r = 0; r < 40; r++) {
@@ -242,9 +258,7 @@ test('gemm: native = TypeScript on random shapes and on the 784-256-256-10 layer
   }
 });
 
-test('gemm: K = 0 scales C by beta, M or N = 0 touches nothing', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('gemm: K = 0 scales C by beta, M or N = 0 touches nothing', (t, K) => {
   for (const dt of DTYPES) {
     const C = alloc(dt, 6).fill(NaN);
     K.gemm(false, false, 2, 3, 0, 1, alloc(dt, 0), alloc(dt, 0), 0, C);
@@ -258,9 +272,7 @@ test('gemm: K = 0 scales C by beta, M or N = 0 touches nothing', (t) => {
   }
 });
 
-test('gemm works on subarray views (zero-copy honours the byte offset) and writes only inside C', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('gemm works on subarray views (zero-copy honours the byte offset) and writes only inside C', (t, K) => {
   const rnd = makeRng(3);
   for (const dt of DTYPES) {
     const buf = rand(dt, 200, rnd);
@@ -287,9 +299,7 @@ const SHAPES: Array<[number, number]> = [[1, 1], [1, 7], [7, 10], [10, 7], [13, 
 const ACTS = [Act.Identity, Act.Sigmoid, Act.Tanh, Act.Relu, Act.LeakyRelu] as const;
 const ACT_NAMES = ['identity', 'sigmoid', 'tanh', 'relu', 'leaky-relu'];
 
-test('biasAct and actBackward: native = TypeScript for every activation, both dtypes, dZ aliasing dA', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('biasAct and actBackward: native = TypeScript for every activation, both dtypes, dZ aliasing dA', (t, K) => {
   const rnd = makeRng(4);
   for (const dt of DTYPES) for (const [rows, cols] of SHAPES) for (const act of ACTS) {
     const what = `${ACT_NAMES[act]} ${dt} ${rows}x${cols}`;
@@ -325,9 +335,7 @@ function targets(dt: DT, rows: number, cols: number, rnd: () => number, soft: bo
   return Y;
 }
 
-test('outputLoss: native = TypeScript for the 4 kinds (outputs, gradient, summed loss), one-hot and soft targets', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('outputLoss: native = TypeScript for the 4 kinds (outputs, gradient, summed loss), one-hot and soft targets', (t, K) => {
   const rnd = makeRng(5);
   const kinds = [OutLoss.SigmoidBce, OutLoss.SoftmaxCe, OutLoss.IdentityMse, OutLoss.SigmoidMse] as const;
   for (const dt of DTYPES) for (const [rows, cols] of SHAPES) for (const kind of kinds) for (const soft of [false, true]) {
@@ -351,9 +359,7 @@ test('outputLoss: native = TypeScript for the 4 kinds (outputs, gradient, summed
   }
 });
 
-test('outputLoss sums the loss in float64 even for Float32Array', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('outputLoss sums the loss in float64 even for Float32Array', (t, K) => {
   // 100000 identical rows of 1 output: identity + MSE with h - y = 0.1 (exact in float64 from float32 inputs
   // 0.1f and 0) gives 100000 · ½ · 0.1f². A float32 running sum would be off by ~1e-3 relative (its ulp at 500
   // is 3e-5 per addition of 0.005); a float64 one by ~n · 1e-16 = 1e-11.
@@ -367,9 +373,7 @@ test('outputLoss sums the loss in float64 even for Float32Array', (t) => {
   assert.ok(Math.abs(got - want) / want < 1e-9, `${got} vs ${want}`);
 });
 
-test('colSum, axpy and sumSq: native = TypeScript', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('colSum, axpy and sumSq: native = TypeScript', (t, K) => {
   const rnd = makeRng(6);
   for (const dt of DTYPES) for (const [rows, cols] of [...SHAPES, [2, 600] as [number, number]]) {
     const dZ = rand(dt, rows * cols, rnd); // (rows, cols)
@@ -395,9 +399,7 @@ test('colSum, axpy and sumSq: native = TypeScript', (t) => {
   assert.equal(K.sumSq(ones, ones.length), (1 << 24) + 1);
 });
 
-test('sgdStep, momentumStep (plain and Nesterov) and adamStep (Adam, AdamW): native = TypeScript over several steps', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('sgdStep, momentumStep (plain and Nesterov) and adamStep (Adam, AdamW): native = TypeScript over several steps', (t, K) => {
   const rnd = makeRng(7);
   for (const dt of DTYPES) for (const n of [1, 7, 10, 784, 5001]) {
     const p0 = rand(dt, n, rnd);
@@ -437,9 +439,7 @@ test('sgdStep, momentumStep (plain and Nesterov) and adamStep (Adam, AdamW): nat
   }
 });
 
-test('optimizer steps on a segment (subarray of the flat parameter buffer) leave the rest untouched', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('optimizer steps on a segment (subarray of the flat parameter buffer) leave the rest untouched', (t, K) => {
   const rnd = makeRng(8);
   for (const dt of DTYPES) {
     const params = rand(dt, 100, rnd);
@@ -459,9 +459,7 @@ test('optimizer steps on a segment (subarray of the flat parameter buffer) leave
 // Bad calls throw (and write nothing) instead of crashing
 // ---------------------------------------------------------------------------------------------------------
 
-test('a dtype mix, a short array, a non-array or a bad dimension throws TypeError/RangeError and writes nothing', (t) => {
-  const K = nativeOrSkip(t);
-  if (!K) return;
+forEachAddon('a dtype mix, a short array, a non-array or a bad dimension throws TypeError/RangeError and writes nothing', (t, K) => {
   const f32 = (n: number) => new Float32Array(n);
   const f64 = (n: number) => new Float64Array(n);
   const C = f32(4).fill(5);

@@ -1,6 +1,9 @@
 /**
- * Loader of the N-API kernel addon (issue 6): build/Release/nn_core.node, built from native/*.c by the
- * package's install script (`node-gyp rebuild || node scripts/no-native.cjs`) and linked against OpenBLAS.
+ * Loader of the N-API kernel addon (issues 6 and 14): build/Release/nn_core.node, built from native/*.c by the
+ * package's install script (`node-gyp rebuild || node scripts/no-native.cjs`), linked against OpenBLAS when the
+ * build found it (tier 'openblas'), else with its own built-in GEMM (tier 'builtin'; native/gemm_impl.h). The
+ * addon's buildInfo() says which. scripts/build-builtin.cjs builds the built-in tier a second time, with
+ * OpenBLAS hidden, into build-builtin/Release/nn_core.node for the tests and the benches (builtinAddonPath()).
  * When the addon is missing or does not load, `loadNativeKernels()` says why and nn-core uses the TypeScript
  * kernels (src/kernels/index.ts decides; this file never throws for an unavailable addon).
  *
@@ -21,21 +24,39 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import type { FloatArray, Kernels } from './types.js';
+import type { FloatArray, Kernels, KernelTier } from './types.js';
 
 /** The addon's file name (target_name in binding.gyp). */
 export const NATIVE_ADDON_NAME = 'nn_core';
 /** The argument layout version the addon must report (NNC_ABI_VERSION in native/nn_core.c). */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 /** Reason given when build/Release/nn_core.node does not exist. */
-export const REASON_NOT_BUILT = 'the addon was not built (no compiler or no OpenBLAS at install time)';
+export const REASON_NOT_BUILT = 'the addon was not built (no C compiler at install time)';
+
+/** How the addon was built (its buildInfo()). */
+export interface NativeBuild {
+  /** the GEMM behind `gemm`: OpenBLAS, or the built-in packed GEMM */
+  gemm: 'openblas' | 'builtin';
+  /** the built-in GEMM's micro-kernel: 'AVX-512', 'AVX2+FMA', 'SSE2', 'NEON' or 'plain C' (chosen at build time) */
+  isa: string;
+  /** the -march it was compiled with (default 'native') */
+  march: string;
+  compiler: string;
+}
+
+/** gemm's signature (the addon's gemmBuiltin: always the built-in GEMM, in either build). */
+export type GemmFn = Kernels['gemm'];
 
 export interface NativeLoad {
   kernels: Kernels | null;
   /** why the addon is not in use (empty when it is) */
   reason: string;
-  /** OpenBLAS core in use, e.g. "SkylakeX" (null when not loaded) */
+  /** OpenBLAS core in use, e.g. "SkylakeX" (null when not loaded, or in the built-in tier) */
   openblasCore: string | null;
+  /** how the loaded addon was built (null when not loaded) */
+  build?: NativeBuild | null;
+  /** the built-in GEMM of the loaded addon, in either tier (tests and benches compare it with OpenBLAS) */
+  gemmBuiltin?: GemmFn | null;
   // The fields below are optional only so that callers can build a NativeLoad of their own (e.g. for an
   // exception); loadNativeKernels() always fills them.
   /** openblas_get_config(), e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64" */
@@ -70,16 +91,19 @@ export interface NativeEnv {
   reachesOpenblas: boolean;
 }
 
-/** The functions the addon exports (the kernels without `backend`, plus OpenBLAS information). */
-interface NativeAddon extends Omit<Kernels, 'backend'> {
+/** The functions the addon exports (the kernels without `backend`/`tier`, plus build and OpenBLAS information). */
+interface NativeAddon extends Omit<Kernels, 'backend' | 'tier'> {
   readonly abiVersion: number;
-  openblasCorename(): string;
-  openblasConfig(): string;
-  openblasNumThreads(): number;
+  buildInfo(): NativeBuild;
+  gemmBuiltin: GemmFn;
+  /** only in the OpenBLAS tier */
+  openblasCorename?(): string;
+  openblasConfig?(): string;
+  openblasNumThreads?(): number;
 }
 
 const KERNEL_FUNCTIONS = [
-  'gemm', 'biasAct', 'actBackward', 'outputLoss', 'gatherBatch', 'colSum', 'axpy', 'sumSq', 'sgdStep', 'momentumStep', 'adamStep',
+  'gemm', 'linearAct', 'linearBackward', 'biasAct', 'actBackward', 'outputLoss', 'gatherBatch', 'colSum', 'axpy', 'sumSq', 'sgdStep', 'momentumStep', 'adamStep',
 ] as const satisfies ReadonlyArray<Exclude<keyof Kernels, 'backend'>>;
 
 /**
@@ -137,16 +161,30 @@ export function nativeAddonPath(): string {
   return fileURLToPath(new URL(`../../build/Release/${NATIVE_ADDON_NAME}.node`, import.meta.url));
 }
 
+/** Absolute path of build-builtin/Release/nn_core.node: the built-in GEMM tier built with OpenBLAS hidden. */
+export function builtinAddonPath(): string {
+  return fileURLToPath(new URL(`../../build-builtin/Release/${NATIVE_ADDON_NAME}.node`, import.meta.url));
+}
+
+/**
+ * The tier label of a loaded addon, e.g. 'native (OpenBLAS SkylakeX)' or 'native (built-in GEMM, AVX-512)'.
+ */
+export function nativeTierLabel(build: NativeBuild, openblasCore: string | null): string {
+  return build.gemm === 'openblas' ? `native (OpenBLAS ${openblasCore ?? 'unknown core'})` : `native (built-in GEMM, ${build.isa})`;
+}
+
 /** 2x3 · 3x2 with known integer result: catches a broken BLAS before it silently trains garbage. */
 function selfTest(addon: NativeAddon): string {
   const A = [1, 2, 3, 4, 5, 6]; // (2, 3)
   const B = [7, 8, 9, 10, 11, 12]; // (3, 2)
   const want = [58, 64, 139, 154]; // A · B, by hand
   for (const make of [(a: number[]) => new Float32Array(a), (a: number[]) => new Float64Array(a)]) {
-    const C: FloatArray = make([-1, -1, -1, -1]);
-    addon.gemm(false, false, 2, 2, 3, 1, make(A), make(B), 0, C);
-    if (want.some((w, i) => C[i] !== w)) {
-      return `the addon loaded but its GEMM self-test failed (${C.constructor.name}: got [${Array.from(C).join(', ')}], want [${want.join(', ')}])`;
+    for (const [name, gemm] of [['gemm', addon.gemm], ['gemmBuiltin', addon.gemmBuiltin]] as const) {
+      const C: FloatArray = make([-1, -1, -1, -1]);
+      gemm(false, false, 2, 2, 3, 1, make(A), make(B), 0, C);
+      if (want.some((w, i) => C[i] !== w)) {
+        return `the addon loaded but its GEMM self-test failed (${name}, ${C.constructor.name}: got [${Array.from(C).join(', ')}], want [${want.join(', ')}])`;
+      }
     }
   }
   return '';
@@ -177,24 +215,25 @@ export function loadNativeAddon(path: string): NativeLoad {
   } catch (e) {
     return { ...base, reason: `loading ${path} failed: ${errorMessage(e)}` };
   }
-  if (addon?.abiVersion !== NATIVE_ABI_VERSION || KERNEL_FUNCTIONS.some((f) => typeof addon[f] !== 'function')) {
+  if (addon?.abiVersion !== NATIVE_ABI_VERSION || KERNEL_FUNCTIONS.some((f) => typeof addon[f] !== 'function') || typeof addon.buildInfo !== 'function') {
     return {
       ...base,
       reason: `${path} is stale (ABI ${String(addon?.abiVersion)}, expected ${NATIVE_ABI_VERSION}): rebuild it with npm run install -w @sweeplab/nn-core`,
     };
   }
-  let core: string, config: string, threads: number;
+  let core: string | null, config: string | null, threads: number | null, build: NativeBuild;
   try {
-    core = addon.openblasCorename();
-    config = addon.openblasConfig();
-    threads = addon.openblasNumThreads();
+    build = addon.buildInfo();
+    core = addon.openblasCorename?.() ?? null;
+    config = addon.openblasConfig?.() ?? null;
+    threads = addon.openblasNumThreads?.() ?? null;
     const bad = selfTest(addon);
-    if (bad !== '') return { ...base, reason: bad, openblasCore: core, openblasConfig: config, openblasThreads: threads };
+    if (bad !== '') return { ...base, reason: bad, openblasCore: core, openblasConfig: config, openblasThreads: threads, build };
   } catch (e) {
     return { ...base, reason: `the addon loaded but calling it failed: ${errorMessage(e)}` };
   }
   let notice = '';
-  if (env.coretype !== null && core.toLowerCase() !== env.coretype.toLowerCase()) {
+  if (core !== null && env.coretype !== null && core.toLowerCase() !== env.coretype.toLowerCase()) {
     notice = `OpenBLAS runs its '${core}' kernels although OPENBLAS_CORETYPE=${env.coretype} was asked for` +
       (env.reachesOpenblas
         ? ' (OpenBLAS was loaded before nn-core set it, or does not know that core)'
@@ -205,9 +244,13 @@ export function loadNativeAddon(path: string): NativeLoad {
       process.emitWarning(`nn-core: ${notice}`, { code: 'SWEEPLAB_OPENBLAS_CORE' });
     }
   }
+  const tier: KernelTier = build.gemm === 'openblas' ? 'openblas' : 'builtin';
   const kernels: Kernels = Object.freeze({
     backend: 'native' as const,
+    tier,
     gemm: addon.gemm,
+    linearAct: addon.linearAct,
+    linearBackward: addon.linearBackward,
     biasAct: addon.biasAct,
     actBackward: addon.actBackward,
     outputLoss: addon.outputLoss,
@@ -219,7 +262,7 @@ export function loadNativeAddon(path: string): NativeLoad {
     momentumStep: addon.momentumStep,
     adamStep: addon.adamStep,
   });
-  return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice };
+  return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice, build, gemmBuiltin: addon.gemmBuiltin };
 }
 
 let cached: NativeLoad | null = null;

@@ -31,8 +31,15 @@ export type OutLoss = (typeof OutLoss)[keyof typeof OutLoss];
 
 export type KernelBackend = 'js' | 'native';
 
+/**
+ * Which GEMM runs behind the kernels: the native addon linked to OpenBLAS, the native addon with its built-in
+ * GEMM (built when OpenBLAS is missing, issue 14), or the TypeScript reference.
+ */
+export type KernelTier = 'openblas' | 'builtin' | 'typescript';
+
 export interface Kernels {
   readonly backend: KernelBackend;
+  readonly tier: KernelTier;
 
   /**
    * C = alpha · op(A) · op(B) + beta · C. op(A) is (M, K): A is (M, K), or (K, M) when transA.
@@ -43,6 +50,21 @@ export interface Kernels {
     transA: boolean, transB: boolean, M: number, N: number, K: number,
     alpha: number, A: FloatArray, B: FloatArray, beta: number, C: FloatArray,
   ): void;
+
+  /**
+   * Forward of a hidden layer: Z = act(A · W + b), i.e. gemm(false, false, rows, nOut, nIn, 1, A, W, 0, Z) then
+   * biasAct(Z, b, rows, nOut, act, slope), with the same results (the built-in tier runs the bias and a ReLU or
+   * identity in the GEMM's epilogue, bit for bit the same operations). Z: (rows, nOut), A: (rows, nIn),
+   * W: (nIn, nOut), b: (nOut).
+   */
+  linearAct(Z: FloatArray, A: FloatArray, W: FloatArray, b: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void;
+
+  /**
+   * Input gradient of a layer: dA = (dZ · Wᵀ) ⊙ act'(Aprev), i.e. gemm(false, true, rows, nIn, nOut, 1, dZ, W, 0, dA)
+   * then actBackward(dA, dA, Aprev, rows·nIn, act, slope), with the same results. dA: (rows, nIn) (may not alias
+   * dZ or W), dZ: (rows, nOut), W: (nIn, nOut), Aprev: (rows, nIn) the activations the layer took as input.
+   */
+  linearBackward(dA: FloatArray, dZ: FloatArray, W: FloatArray, Aprev: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void;
 
   /** In place: Z[i, j] = act(Z[i, j] + b[j]). Z: (rows, cols), b: (cols). slope is leaky-relu's negative slope. */
   biasAct(Z: FloatArray, b: FloatArray, rows: number, cols: number, act: Act, slope: number): void;

@@ -2,13 +2,45 @@
 // from the package. Error measure, stated once: relErr(a, b) = max_i |a_i - b_i| / max(1, max_i |b_i|), with
 // b the TypeScript result; bounds 1e-5 for Float32Array and 1e-12 for Float64Array.
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { loadNativeKernels } from '../kernels/native.js';
+import { builtinAddonPath, loadNativeAddon, loadNativeKernels, type NativeLoad } from '../kernels/native.js';
 import type { FloatArray, Kernels } from '../kernels/types.js';
 
+/** The main addon (build/Release): the one getKernels('native') uses. */
 export const load = loadNativeKernels();
+
+/**
+ * Every native addon the kernel tests run on (issue 14: all tiers in CI):
+ * - 'build': build/Release/nn_core.node, OpenBLAS when the machine has it, else the built-in GEMM;
+ * - 'build-builtin': build-builtin/Release/nn_core.node, the built-in GEMM with OpenBLAS hidden
+ *   (scripts/build-builtin.cjs, run by scripts/test.sh);
+ * - more .node files from SWEEPLAB_TEST_ADDONS (comma-separated paths), e.g. builds for other -march values.
+ * A missing file skips that addon's tests with the reason.
+ */
+export interface AddonUnderTest { name: string; load: NativeLoad }
+export const ADDONS: AddonUnderTest[] = [
+  { name: 'build', load },
+  { name: 'build-builtin', load: loadNativeAddon(builtinAddonPath()) },
+  ...(process.env.SWEEPLAB_TEST_ADDONS ?? '').split(',').filter(Boolean).map((p) => ({ name: p, load: loadNativeAddon(p) })),
+];
+
+/**
+ * Registers one test per addon in ADDONS, named `${title} [${addon}]`, that gets the addon's kernels, or is
+ * skipped with the loader's reason when that addon is unavailable.
+ */
+export function forEachAddon(title: string, fn: (t: TestContext, K: Kernels, a: AddonUnderTest) => void | Promise<void>): void {
+  for (const a of ADDONS) {
+    test(`${title} [${a.name}]`, (t) => {
+      if (a.load.kernels === null) {
+        t.skip(`${a.name} addon unavailable: ${a.load.reason}`);
+        return;
+      }
+      return fn(t, a.load.kernels, a);
+    });
+  }
+}
 export const TOL = { f32: 1e-5, f64: 1e-12 } as const;
 export type DT = keyof typeof TOL;
 export const DTYPES: DT[] = ['f32', 'f64'];

@@ -1,0 +1,338 @@
+/*
+ * The built-in GEMM (issue 14): C = alpha · op(A) · op(B) + beta · C for row-major float/double, all four
+ * transpose pairs, written once for both dtypes (nn_core.c includes this file with T = float, SUF = f32 and
+ * with T = double, SUF = f64). It is the GEMM of the addon when OpenBLAS is missing at build time, and the
+ * GEMM behind the fused kernels (bias + activation in the epilogue) in every build.
+ *
+ * Structure (the classic Goto/BLIS scheme, learned from BLIS and OpenBLAS, written here from scratch):
+ *   for each block of NC columns of C:
+ *     for each block of KC along k:           pack op(B)[k-block, column block] into panels of NR columns
+ *       for each MR rows of C:                pack op(A)[rows, k-block] into one MR x KC micro-panel (L1)
+ *         for each panel of NR columns:       micro-kernel: an MR x NR tile of C held in registers
+ * The micro-kernel broadcasts one value of A and multiplies it with the NR/LANES vectors of B at each k
+ * (vector extensions; sizes in gemm_isa.h, chosen at build time). Packing also transposes, so the same
+ * micro-kernel serves NN, TN, NT and TT. Buffers: one per thread, allocated once and reused (no allocation
+ * per call after the first).
+ *
+ * Determinism: every C element is one sum along k, in increasing k, in the register of its tile; the
+ * k-blocks (their split depends on K only) are added to C in order. So the summation order depends only on
+ * the shapes, never on alignment, on the data or on how the work is split into calls.
+ *
+ * Epilogues (on the last k-block, in registers): EPI_BIAS_RELU gives C = max(C + b, 0) with exactly the
+ * operations of bias_act (so a fused forward equals gemm + biasAct bit for bit), EPI_BIAS gives C + b, and
+ * EPI_MASK_POS gives C = (M > 0 ? C : 0) for a mask matrix M laid out like C (ReLU backward: act_backward).
+ */
+
+#define NNC_CAT2(a, b) a##_##b
+#define NNC_CAT(a, b) NNC_CAT2(a, b)
+#define FN(name) NNC_CAT(name, SUF)
+
+#if NNC_VBYTES > 0
+typedef T FN(gv) __attribute__((vector_size(NNC_VBYTES), aligned(NNC_VBYTES)));
+typedef T FN(gvu) __attribute__((vector_size(NNC_VBYTES), aligned(sizeof(T))));
+#define GLANES ((int)(NNC_VBYTES / sizeof(T)))
+#else
+typedef T FN(gv);
+typedef T FN(gvu);
+#define GLANES 1
+#endif
+#define GV FN(gv)
+#define GVU FN(gvu)
+#define GNR (NNC_NV * GLANES)
+#define GKC ((int)(NNC_KC_BYTES / sizeof(T)))
+
+/* Splits n into ceil(n / max) nearly equal blocks of at most max (a multiple of `unit`); returns the block. */
+static inline int FN(gblock)(int n, int max, int unit)
+{
+    const int nb = (n + max - 1) / max;
+    int b = (n + nb - 1) / nb;
+    b = (b + unit - 1) / unit * unit;
+    return b < max ? b : max;
+}
+
+/* Packs op(A)[i0 .. i0+mr, k0 .. k0+kc) into ap (kc x MR, k-major; rows past mr are 0).
+ * A is (M, K) with leading dimension lda, or (K, M) when ta. */
+static void FN(pack_a)(T *restrict ap, const T *restrict A, size_t lda, int ta, int i0, int mr, int k0, int kc)
+{
+    if (!ta) {
+        for (int r = 0; r < mr; r++) {
+            const T *a = A + (size_t)(i0 + r) * lda + k0;
+            for (int k = 0; k < kc; k++) ap[k * NNC_MR + r] = a[k];
+        }
+        for (int r = mr; r < NNC_MR; r++)
+            for (int k = 0; k < kc; k++) ap[k * NNC_MR + r] = (T)0;
+    } else {
+        for (int k = 0; k < kc; k++) {
+            const T *a = A + (size_t)(k0 + k) * lda + i0;
+            T *d = ap + k * NNC_MR;
+            int r = 0;
+            for (; r < mr; r++) d[r] = a[r];
+            for (; r < NNC_MR; r++) d[r] = (T)0;
+        }
+    }
+}
+
+/* Packs op(B)[k0 .. k0+kc, j0 .. j0+nc) into panels of pw columns: panel p at bp + p*kc*pw, k-major;
+ * columns past nc are 0. B is (K, N) with leading dimension ldb, or (N, K) when tb. */
+static void FN(pack_b)(T *restrict bp, const T *restrict B, size_t ldb, int tb, int k0, int kc, int j0, int nc,
+                       const int pw)
+{
+    for (int p = 0; p * pw < nc; p++) {
+        const int jb = j0 + p * pw, w = nc - p * pw < pw ? nc - p * pw : pw;
+        T *d = bp + (size_t)p * kc * pw;
+        if (!tb) {
+            for (int k = 0; k < kc; k++) {
+                const T *b = B + (size_t)(k0 + k) * ldb + jb;
+                T *dk = d + k * pw;
+                if (w == pw) {
+                    for (int c = 0; c < pw; c++) dk[c] = b[c];
+                } else {
+                    int c = 0;
+                    for (; c < w; c++) dk[c] = b[c];
+                    for (; c < pw; c++) dk[c] = (T)0;
+                }
+            }
+        } else {
+            for (int c = 0; c < w; c++) {
+                const T *b = B + (size_t)(jb + c) * ldb + k0;
+                for (int k = 0; k < kc; k++) d[k * pw + c] = b[k];
+            }
+            for (int c = w; c < pw; c++)
+                for (int k = 0; k < kc; k++) d[k * pw + c] = (T)0;
+        }
+    }
+}
+
+typedef struct {
+    int kind;
+    const T *bias; /* (N) for EPI_BIAS / EPI_BIAS_RELU */
+    const T *mask; /* like C (same ldc) for EPI_MASK_POS */
+} FN(epi_t);
+
+static inline GV FN(gload)(const T *p)
+{
+    GVU v;
+    memcpy(&v, p, sizeof v);
+    return (GV)v;
+}
+static inline void FN(gstore)(T *p, GV v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+#if NNC_VBYTES > 0
+#define GZERO ((GV){0})
+#else
+#define GZERO ((T)0)
+#endif
+
+/* One value of the epilogue, scalar: exactly the operations of bias_act / act_backward. */
+static inline T FN(epi1)(T c, const FN(epi_t) *e, size_t off, int j)
+{
+    switch (e->kind) {
+    case EPI_BIAS: return c + e->bias[j];
+    case EPI_BIAS_RELU: {
+        const T v = c + e->bias[j];
+        return v < (T)0 ? (T)0 : v;
+    }
+    case EPI_MASK_POS: return e->mask[off] > (T)0 ? c : (T)0;
+    default: return c;
+    }
+}
+
+/* The micro-kernel: an MR x (nv·LANES) tile of C in registers over kc steps of k (nv is a constant: the
+ * function is always inlined into one caller per variant). a(r, k) = ap[r·rs + k·cs] (packed: rs = 1,
+ * cs = MR; read in place: the strides of A, with rows past mr pointing at row 0: computed, never stored);
+ * bp: the packed panel of B (kc x nv·LANES). Only mr rows and nr columns are stored: first k-block:
+ * C = alpha·acc + beta·C (beta 0: C = alpha·acc); later blocks: C = C + alpha·acc; on the last block the
+ * epilogue `e` (when not NULL) follows. */
+static inline __attribute__((always_inline)) void FN(ukr)(const int nv, int mr, int kc, const T *restrict ap,
+                                                          size_t rs, size_t cs, const T *restrict bp,
+                                                          T *restrict c, size_t ldc, int nr, int first, T alpha,
+                                                          T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+{
+    size_t ro[NNC_MR]; /* offset of row r of A */
+    for (int r = 0; r < NNC_MR; r++) ro[r] = (r < mr ? (size_t)r : 0) * rs;
+    GV acc[NNC_MR][NNC_NV];
+    for (int r = 0; r < NNC_MR; r++)
+        for (int v = 0; v < NNC_NV; v++) acc[r][v] = GZERO;
+    for (int k = 0; k < kc; k++) {
+        GV b[NNC_NV];
+        for (int v = 0; v < nv; v++) b[v] = *(const GV *)(bp + (size_t)k * nv * GLANES + v * GLANES);
+        const T *a = ap + (size_t)k * cs;
+        for (int r = 0; r < NNC_MR; r++) {
+            const T ar = a[ro[r]];
+            for (int v = 0; v < nv; v++) acc[r][v] += ar * b[v];
+        }
+    }
+    if (nr == nv * GLANES) {
+        for (int r = 0; r < NNC_MR; r++) {
+            if (r >= mr) break;
+            T *cr = c + (size_t)r * ldc;
+            for (int v = 0; v < nv; v++) {
+                GV x = acc[r][v];
+                if (alpha != (T)1) x = alpha * x;
+                if (first) {
+                    if (beta != (T)0) x = x + beta * FN(gload)(cr + v * GLANES);
+                } else {
+                    x = FN(gload)(cr + v * GLANES) + x;
+                }
+                if (e) {
+#if NNC_VBYTES > 0
+                    if (e->kind == EPI_BIAS || e->kind == EPI_BIAS_RELU) {
+                        x = x + FN(gload)(e->bias + j0c + v * GLANES);
+                        if (e->kind == EPI_BIAS_RELU) {
+                            /* v < 0 ? 0 : v, as bias_act: NaN stays NaN */
+                            __typeof__(x < x) neg = x < GZERO;
+                            __typeof__(neg) bits;
+                            memcpy(&bits, &x, sizeof bits);
+                            bits &= ~neg;
+                            memcpy(&x, &bits, sizeof bits);
+                        }
+                    } else if (e->kind == EPI_MASK_POS) {
+                        const GV m = FN(gload)(e->mask + c_off + (size_t)r * ldc + v * GLANES);
+                        __typeof__(x < x) pos = m > GZERO;
+                        __typeof__(pos) bits;
+                        memcpy(&bits, &x, sizeof bits);
+                        bits &= pos;
+                        memcpy(&x, &bits, sizeof bits);
+                    }
+#else
+                    x = FN(epi1)(x, e, c_off + (size_t)r * ldc + v, j0c + v);
+#endif
+                }
+                FN(gstore)(cr + v * GLANES, x);
+            }
+        }
+    } else {
+        for (int r = 0; r < NNC_MR; r++) {
+            if (r >= mr) break;
+            T t[NNC_NV * GLANES];
+            memcpy(t, acc[r], sizeof t);
+            T *cr = c + (size_t)r * ldc;
+            for (int j = 0; j < nr; j++) {
+                T x = t[j];
+                if (alpha != (T)1) x = alpha * x;
+                if (first) {
+                    if (beta != (T)0) x = x + beta * cr[j];
+                } else {
+                    x = cr[j] + x;
+                }
+                if (e) x = FN(epi1)(x, e, c_off + (size_t)r * ldc + j, j0c + j);
+                cr[j] = x;
+            }
+        }
+    }
+}
+
+/* The four variants: tiles of NNC_NV vectors or of one (narrow C), A packed (constant strides) or in place. */
+static void FN(ukr_packed)(int mr, int kc, const T *ap, const T *bp, T *c, size_t ldc, int nr, int first, T alpha,
+                           T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+{
+    FN(ukr)(NNC_NV, mr, kc, ap, 1, NNC_MR, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+}
+static void FN(ukr_packed1)(int mr, int kc, const T *ap, const T *bp, T *c, size_t ldc, int nr, int first, T alpha,
+                            T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+{
+    FN(ukr)(1, mr, kc, ap, 1, NNC_MR, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+}
+static void FN(ukr_direct)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, T *c, size_t ldc, int nr,
+                           int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+{
+    FN(ukr)(NNC_NV, mr, kc, ap, rs, cs, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+}
+static void FN(ukr_direct1)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, T *c, size_t ldc, int nr,
+                            int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+{
+    FN(ukr)(1, mr, kc, ap, rs, cs, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+}
+
+/* Per-thread packing buffers, allocated on the first call in a thread and kept for the next calls. Freed by
+ * gbuf_release(), which nn_core.c runs from an N-API environment cleanup hook on the thread whose environment
+ * goes away (a worker thread's addon may be unloaded when the worker ends, so no pthread-key destructor may
+ * point into it). */
+typedef struct {
+    T *ap; /* MR x KC */
+    T *bp; /* KC x (NC rounded up to a whole panel) */
+} FN(gbuf_t);
+
+static _Thread_local FN(gbuf_t) FN(gbuf_tls);
+
+static void FN(gbuf_release)(void)
+{
+    free(FN(gbuf_tls).ap);
+    free(FN(gbuf_tls).bp);
+    FN(gbuf_tls).ap = NULL;
+    FN(gbuf_tls).bp = NULL;
+}
+
+static FN(gbuf_t) *FN(gbuf)(void)
+{
+    FN(gbuf_t) *g = &FN(gbuf_tls);
+    if (g->ap && g->bp) return g;
+    const size_t ncr = (NNC_NC_MAX + GNR - 1) / GNR * GNR;
+    if (!g->ap) g->ap = aligned_alloc(64, ((size_t)NNC_MR * GKC * sizeof(T) + 63) / 64 * 64);
+    if (!g->bp) g->bp = aligned_alloc(64, ((size_t)GKC * ncr * sizeof(T) + 63) / 64 * 64);
+    return g->ap && g->bp ? g : NULL;
+}
+
+/* C (M, N) = alpha · op(A) · op(B) + beta · C, then the epilogue `e` (may be NULL) on the final values.
+ * A: (M, K) or (K, M) when ta, with leading dimension lda; B: (K, N) or (N, K) when tb, leading dimension ldb;
+ * C: leading dimension ldc. K = 0 is handled by the caller. Returns 0, or -1 when the buffers could not be
+ * allocated (nothing written). */
+static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const T *A, size_t lda, const T *B,
+                            size_t ldb, T beta, T *C, size_t ldc, const FN(epi_t) *e)
+{
+    FN(gbuf_t) *g = FN(gbuf)();
+    if (!g) return -1;
+    const int kcb = FN(gblock)(K, GKC, 1);
+    /* narrow C (N <= one vector, e.g. a 10-unit output layer): tiles of one vector, not NNC_NV */
+    const int nv = N <= GLANES ? 1 : NNC_NV, pw = nv * GLANES;
+    const int ncb = FN(gblock)(N, NNC_NC_MAX, pw);
+    for (int jc = 0; jc < N; jc += ncb) {
+        const int nc = N - jc < ncb ? N - jc : ncb;
+        for (int pc = 0; pc < K; pc += kcb) {
+            const int kc = K - pc < kcb ? K - pc : kcb;
+            const int first = pc == 0, last = pc + kc >= K;
+            FN(pack_b)(g->bp, B, ldb, tb, pc, kc, jc, nc, pw);
+            for (int ic = 0; ic < M; ic += NNC_MR) {
+                const int mr = M - ic < NNC_MR ? M - ic : NNC_MR;
+                /* one panel of B only: each value of A is used once, so it is read in place (no packing) */
+                const int direct = nc <= pw;
+                const T *ap = g->ap;
+                size_t rs = 1, cs = NNC_MR;
+                if (direct) {
+                    ap = ta ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
+                    rs = ta ? 1 : lda;
+                    cs = ta ? lda : 1;
+                } else {
+                    FN(pack_a)(g->ap, A, lda, ta, ic, mr, pc, kc);
+                }
+                for (int jr = 0; jr < nc; jr += pw) {
+                    const int nr = nc - jr < pw ? nc - jr : pw;
+                    const size_t off = (size_t)ic * ldc + jc + jr;
+                    const T *bpp = g->bp + (size_t)(jr / pw) * kc * pw;
+                    const FN(epi_t) *el = last ? e : NULL;
+                    if (direct) {
+                        if (nv == 1) FN(ukr_direct1)(mr, kc, ap, rs, cs, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                        else FN(ukr_direct)(mr, kc, ap, rs, cs, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                    } else {
+                        if (nv == 1) FN(ukr_packed1)(mr, kc, ap, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                        else FN(ukr_packed)(mr, kc, ap, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+#undef GV
+#undef GVU
+#undef GLANES
+#undef GNR
+#undef GKC
+#undef GZERO
+#undef FN
+#undef NNC_CAT
+#undef NNC_CAT2
