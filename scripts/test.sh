@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 npx --no-install nx run-many -t build --outputStyle=static </dev/null
+# nn-core's built-in GEMM tier: a second addon build with OpenBLAS hidden (build-builtin/, skipped when up to date),
+# so the nn-core tests cover all three kernel tiers (OpenBLAS, built-in GEMM, TypeScript). Never fails.
+npm run -s build:builtin -w @sweeplab/nn-core </dev/null || true
 # Lint after the build (type-aware rules read other packages' types from their dist/) and before the tests, so
 # that the tests' TAP summary stays the last thing printed. A lint error fails the run here.
 npx --no-install eslint --max-warnings=0 . </dev/null
