@@ -12,10 +12,12 @@
 #   SWEEPLAB_NO_OPENBLAS=1   hide OpenBLAS: build the built-in tier on a machine that has OpenBLAS (CI does, into
 #                            build-builtin/, via scripts/build-builtin.cjs)
 #   SWEEPLAB_MARCH=<arch>    -march value (default native), e.g. x86-64 (SSE2 path) or haswell (AVX2 path)
+#   SWEEPLAB_GEMM_PLAIN=1    the built-in GEMM's plain C micro-kernel (no vector extensions), for testing it
 {
   "variables": {
     "has_openblas%": "<!(node scripts/detect-openblas.cjs)",
-    "nnc_march%": "<!(node -p \"process.env.SWEEPLAB_MARCH || 'native'\")"
+    "nnc_march%": "<!(node -p \"process.env.SWEEPLAB_MARCH || 'native'\")",
+    "nnc_plain%": "<!(node -p \"process.env.SWEEPLAB_GEMM_PLAIN === '1' ? 1 : 0\")"
   },
   "targets": [
     {
@@ -33,7 +35,8 @@
       "conditions": [
         # Debian/Ubuntu: libopenblas-dev puts cblas.h in the multiarch include dir (no -I needed) and provides
         # libopenblas.so, which has both the cblas_* and the openblas_* functions (-lblas lacks the latter).
-        ["has_openblas==1", { "defines": ["NNC_HAVE_OPENBLAS=1"], "libraries": ["-lopenblas"] }]
+        ["has_openblas==1", { "defines": ["NNC_HAVE_OPENBLAS=1"], "libraries": ["-lopenblas"] }],
+        ["nnc_plain==1", { "defines": ["NNC_GEMM_PLAIN=1"] }]
       ]
     }
   ]

@@ -7,12 +7,18 @@
  *   AVX2+FMA  (16 ymm): 32-byte vectors, tile  6 rows x 2 vectors (12 accumulators)
  *   SSE2      (16 xmm): 16-byte vectors, tile  6 rows x 2 vectors (12 accumulators; no FMA: mul + add)
  *   plain C            : scalars,        tile  4 rows x 4 columns
- * SWEEPLAB_MARCH (binding.gyp) builds another -march, e.g. x86-64 for the SSE2 path or haswell for AVX2.
+ * SWEEPLAB_MARCH (binding.gyp) builds another -march, e.g. x86-64 for the SSE2 path or haswell for AVX2;
+ * SWEEPLAB_GEMM_PLAIN=1 builds the plain C path (NNC_GEMM_PLAIN) on any machine.
  */
 #ifndef NNC_GEMM_ISA_H
 #define NNC_GEMM_ISA_H
 
-#if defined(__AVX512F__)
+#if defined(NNC_GEMM_PLAIN)
+#define NNC_ISA_NAME "plain C"
+#define NNC_VBYTES 0 /* scalars */
+#define NNC_MR 4
+#define NNC_NV 4
+#elif defined(__AVX512F__)
 #define NNC_ISA_NAME "AVX-512"
 #define NNC_VBYTES 64
 #define NNC_MR 12

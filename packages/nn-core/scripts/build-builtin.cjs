@@ -24,7 +24,7 @@ const stampFile = join(out, 'stamp.txt');
 const inputs = ['binding.gyp', 'scripts/detect-openblas.cjs', ...readdirSync(join(pkg, 'native')).sort().map((f) => `native/${f}`)];
 const hash = createHash('sha256');
 for (const f of inputs) hash.update(`${f}\0`).update(readFileSync(join(pkg, f)));
-hash.update(`abi ${process.versions.modules} march ${process.env.SWEEPLAB_MARCH ?? ''}`);
+hash.update(`abi ${process.versions.modules} march ${process.env.SWEEPLAB_MARCH ?? ''} plain ${process.env.SWEEPLAB_GEMM_PLAIN ?? ''}`);
 const stamp = hash.digest('hex');
 
 if (existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) {

@@ -1,0 +1,182 @@
+// The built-in GEMM (issue 14, native/gemm_impl.h) and the fused layer kernels, on every addon build (ADDONS:
+// build/ and build-builtin/): gemmBuiltin against the TypeScript reference for each shape class the packed GEMM
+// distinguishes, a summation order that depends on the shapes only, and linearAct / linearBackward against
+// their definitions (gemm + biasAct, gemm NT + actBackward), bit for bit against the addon's own composition.
+//
+// Error measure as in testing/native-compare.ts: relErr(a, b) = max_i |a_i - b_i| / max(1, max_i |b_i|), b = the
+// TypeScript result; bounds 1e-5 (Float32Array) and 1e-12 (Float64Array).
+import assert from 'node:assert/strict';
+import { jsKernels } from './js.js';
+import { alloc, assertClose, DTYPES, forEachAddon, makeRng, rand, type DT } from '../testing/native-compare.js';
+import { Act, type FloatArray, type Kernels } from './types.js';
+import type { GemmFn } from './native.js';
+
+/**
+ * Shape classes of the packed GEMM (gemm_isa.h / gemm_impl.h): M around the register tile (12 rows with
+ * AVX-512, 6 with AVX2/SSE2, 4 in plain C) and past it; N below one vector (narrow tiles, A read in place),
+ * one panel, several panels with a partial last one; K in one k-block and in several (KC = 256 floats /
+ * 128 doubles), including a last block of one.
+ */
+const MS = [1, 5, 12, 13, 30];
+const NS = [1, 10, 16, 17, 40, 100];
+const KS = [1, 7, 129, 257];
+const AB: Array<[number, number]> = [[1, 0], [0.5, 1], [-2, 0.25], [1, 1], [1.5, 0]];
+
+function check(gemm: GemmFn, dt: DT, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, beta: number, rnd: () => number): void {
+  const A = rand(dt, m * k, rnd); // (m, k), or (k, m) when ta
+  const B = rand(dt, k * n, rnd); // (k, n), or (n, k) when tb
+  const C0 = beta === 0 ? alloc(dt, m * n).fill(NaN) : rand(dt, m * n, rnd); // (m, n); beta 0 must overwrite NaN
+  const Cn = C0.slice();
+  const Cj = C0.slice();
+  gemm(ta, tb, m, n, k, alpha, A, B, beta, Cn);
+  jsKernels.gemm(ta, tb, m, n, k, alpha, A, B, beta, Cj);
+  assertClose(dt, Cn, Cj, `gemmBuiltin ${dt} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} M=${m} N=${n} K=${k} alpha=${alpha} beta=${beta}`);
+}
+
+forEachAddon('gemmBuiltin = TypeScript for every shape class of the packed GEMM, all transposes, both dtypes, alpha/beta', (_t, _K, a) => {
+  const gemm = a.load.gemmBuiltin!;
+  const rnd = makeRng(21);
+  let v = 0;
+  let count = 0;
+  for (const m of MS) for (const n of NS) for (const k of KS) {
+    for (const dt of DTYPES) for (const ta of [false, true]) for (const tb of [false, true]) {
+      if ((v++ & 1) === 1 && m * n * k > 20_000) continue; // half of the big ones: keep the TypeScript side fast
+      const [alpha, beta] = AB[v % AB.length]!;
+      check(gemm, dt, ta, tb, m, n, k, alpha, beta, rnd);
+      count++;
+    }
+  }
+  assert.ok(count > 600, `${count} cases`);
+});
+
+forEachAddon('gemmBuiltin: the training shapes of 784-256-256-10 at batch 128, and more columns than one packed block (N > 1024)', (_t, _K, a) => {
+  const gemm = a.load.gemmBuiltin!;
+  const rnd = makeRng(22);
+  for (const dt of DTYPES) {
+    check(gemm, dt, false, false, 128, 256, 784, 1, 0, rnd); // Z1 = X·W1
+    check(gemm, dt, true, false, 784, 256, 128, 1, 0, rnd); // dW1 = Xᵀ·dZ1
+    check(gemm, dt, false, true, 128, 256, 256, 1, 0, rnd); // dA1 = dZ2·W2ᵀ
+    check(gemm, dt, false, false, 128, 10, 256, 1, 0, rnd); // Z3 (narrow)
+    check(gemm, dt, true, false, 256, 10, 128, 1, 0, rnd); // dW3 (narrow)
+    check(gemm, dt, false, false, 3, 1100, 20, 1, 0, rnd); // two blocks of columns
+    check(gemm, dt, true, true, 7, 1030, 9, 0.5, 1, rnd);
+  }
+});
+
+forEachAddon('gemmBuiltin: the summation order depends on the shapes only (same bits at any alignment, run to run)', (_t, _K, a) => {
+  const gemm = a.load.gemmBuiltin!;
+  const rnd = makeRng(23);
+  for (const dt of DTYPES) {
+    for (const [ta, tb, m, n, k] of [[false, false, 29, 45, 300], [true, false, 40, 20, 270], [false, true, 13, 37, 140], [true, true, 17, 9, 260]] as const) {
+      const A = rand(dt, m * k, rnd);
+      const B = rand(dt, k * n, rnd);
+      const ref = alloc(dt, m * n);
+      gemm(ta, tb, m, n, k, 1, A, B, 0, ref);
+      for (let off = 0; off < 4; off++) {
+        // the same values at another offset in bigger buffers: other alignments of A, B and C
+        const Ab = alloc(dt, m * k + 4);
+        const Bb = alloc(dt, k * n + 4);
+        const Cb = alloc(dt, m * n + 4);
+        Ab.set(A, off);
+        Bb.set(B, 3 - off);
+        const C = Cb.subarray(off, off + m * n);
+        gemm(ta, tb, m, n, k, 1, Ab.subarray(off, off + m * k), Bb.subarray(3 - off, 3 - off + k * n), 0, C);
+        assert.deepEqual(C, ref, `${dt} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${k} offset ${off}`);
+      }
+    }
+  }
+});
+
+forEachAddon('gemmBuiltin: beta 0 overwrites NaN in C; a NaN in A reaches its row of C; K = 0 scales C', (_t, _K, a) => {
+  const gemm = a.load.gemmBuiltin!;
+  for (const dt of DTYPES) {
+    const [m, n, k] = [14, 20, 9];
+    const A = alloc(dt, m * k).fill(1);
+    const B = alloc(dt, k * n).fill(2);
+    A[3 * k + 4] = NaN; // row 3 of A
+    const C = alloc(dt, m * n).fill(NaN);
+    gemm(false, false, m, n, k, 1, A, B, 0, C);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        if (i === 3) assert.ok(Number.isNaN(C[i * n + j]!));
+        else assert.equal(C[i * n + j], 18);
+      }
+    }
+    const D = alloc(dt, 6).fill(4);
+    gemm(false, false, 2, 3, 0, 1, alloc(dt, 0), alloc(dt, 0), 0.5, D);
+    assert.deepEqual(Array.from(D), [2, 2, 2, 2, 2, 2]);
+  }
+});
+
+const ACTS = [Act.Identity, Act.Sigmoid, Act.Tanh, Act.Relu, Act.LeakyRelu] as const;
+const LAYERS: Array<[number, number, number]> = [[1, 1, 1], [7, 10, 3], [13, 33, 40], [30, 300, 17], [128, 256, 64], [20, 5, 600], [5, 700, 12]];
+
+/** The addon's own composition: gemm then biasAct (linearAct must give these bits). */
+function composedAct(K: Kernels, Z: FloatArray, A: FloatArray, W: FloatArray, b: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void {
+  K.gemm(false, false, rows, nOut, nIn, 1, A, W, 0, Z);
+  K.biasAct(Z, b, rows, nOut, act, slope);
+}
+
+forEachAddon('linearAct = act(A·W + b): TypeScript within tolerance, the addon\'s gemm + biasAct bit for bit (fused epilogue)', (_t, K) => {
+  const rnd = makeRng(24);
+  for (const dt of DTYPES) for (const [rows, nOut, nIn] of LAYERS) for (const act of ACTS) {
+    const what = `linearAct ${dt} act ${act} rows ${rows} nIn ${nIn} nOut ${nOut}`;
+    const A = rand(dt, rows * nIn, rnd); // (rows, nIn)
+    const W = rand(dt, nIn * nOut, rnd, -0.5, 0.5); // (nIn, nOut)
+    const b = rand(dt, nOut, rnd); // (nOut)
+    const Zn = alloc(dt, rows * nOut).fill(NaN);
+    const Zc = alloc(dt, rows * nOut);
+    const Zj = alloc(dt, rows * nOut);
+    K.linearAct(Zn, A, W, b, rows, nIn, nOut, act, 0.1);
+    composedAct(K, Zc, A, W, b, rows, nIn, nOut, act, 0.1);
+    jsKernels.linearAct(Zj, A, W, b, rows, nIn, nOut, act, 0.1);
+    assertClose(dt, Zn, Zj, what);
+    assert.deepEqual(Zn, Zc, `${what}: fused = gemm + biasAct bit for bit`);
+  }
+});
+
+forEachAddon('linearAct keeps a NaN of the input visible through a ReLU (a divergence is not hidden)', (_t, K) => {
+  for (const dt of DTYPES) {
+    const [rows, nIn, nOut] = [13, 20, 40];
+    const A = alloc(dt, rows * nIn).fill(0.5);
+    A[2 * nIn + 7] = NaN;
+    const W = alloc(dt, nIn * nOut).fill(-1); // every pre-activation negative: ReLU gives 0, except NaN
+    const Z = alloc(dt, rows * nOut);
+    K.linearAct(Z, A, W, alloc(dt, nOut), rows, nIn, nOut, Act.Relu, 0);
+    for (let i = 0; i < rows * nOut; i++) {
+      if (Math.floor(i / nOut) === 2) assert.ok(Number.isNaN(Z[i]!), `${dt} ${i}`);
+      else assert.equal(Z[i], 0);
+    }
+  }
+});
+
+forEachAddon('linearBackward = (dZ·Wᵀ) ⊙ act\'(Aprev): TypeScript within tolerance, gemm NT + actBackward bit for bit', (_t, K) => {
+  const rnd = makeRng(25);
+  for (const dt of DTYPES) for (const [rows, nOut, nIn] of LAYERS) for (const act of ACTS) {
+    const what = `linearBackward ${dt} act ${act} rows ${rows} nIn ${nIn} nOut ${nOut}`;
+    const dZ = rand(dt, rows * nOut, rnd); // (rows, nOut)
+    const W = rand(dt, nIn * nOut, rnd); // (nIn, nOut)
+    const Ap = rand(dt, rows * nIn, rnd, -1, 1); // (rows, nIn): negative values exercise the ReLU mask
+    if (act === Act.Sigmoid) for (let i = 0; i < Ap.length; i++) Ap[i] = 0.5 + 0.5 * Ap[i]!; // sigmoid outputs
+    const dn = alloc(dt, rows * nIn).fill(NaN);
+    const dc = alloc(dt, rows * nIn);
+    const dj = alloc(dt, rows * nIn);
+    K.linearBackward(dn, dZ, W, Ap, rows, nIn, nOut, act, 0.1);
+    K.gemm(false, true, rows, nIn, nOut, 1, dZ, W, 0, dc);
+    K.actBackward(dc, dc, Ap, rows * nIn, act, 0.1);
+    jsKernels.linearBackward(dj, dZ, W, Ap, rows, nIn, nOut, act, 0.1);
+    assertClose(dt, dn, dj, what);
+    assert.deepEqual(dn, dc, `${what}: fused = gemm + actBackward bit for bit`);
+  }
+});
+
+forEachAddon('linearAct / linearBackward check their arguments (short arrays, aliasing) and write nothing then', (_t, K) => {
+  const f32 = (n: number) => new Float32Array(n).fill(3);
+  const Z = f32(6);
+  assert.throws(() => K.linearAct(Z, f32(5), f32(6), f32(3), 2, 3, 3, Act.Relu, 0), /linearAct: argument 2 \(A\) has 5 elements but needs at least 6 \(rows\*nIn\)/);
+  assert.throws(() => K.linearAct(Z, f32(6), new Float64Array(9), f32(3), 2, 3, 3, Act.Relu, 0), /argument 3 \(W\) is a Float64Array/);
+  assert.throws(() => K.linearAct(Z, f32(6), f32(9), f32(3), 2, 3, 3, 9 as Act, 0), /argument 8 \(act\)/);
+  const d = f32(6);
+  assert.throws(() => K.linearBackward(d, d, f32(9), f32(6), 2, 3, 3, Act.Relu, 0), /dA may not alias dZ or W/);
+  assert.ok(Z.every((x) => x === 3) && d.every((x) => x === 3));
+});
