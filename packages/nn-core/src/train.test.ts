@@ -233,3 +233,76 @@ test('bad options and mismatched data are rejected before training', () => {
   assert.throws(() => train(m, { ...d, test: data(5, 2, 'float32') }, base), /data\.test: x is float32 but the model is float64/);
   assert.throws(() => train(m, { train: { x: new Float64Array(0), labels: new Uint8Array(0), n: 0 }, numClasses: 3 }, base), /training subset is empty/);
 });
+
+test('metricsEvery N: measured at epoch 0, every N-th and the last epoch; the others carry NaN/null/empty and real lr/seconds', () => {
+  for (const optimizer of ['gd', 'momentum'] as const) {
+    const opts: TrainOptions = { ...optsFor(optimizer), epochs: 7, batch: optimizer === 'gd' ? 'full' : 9, schedule: 'cosine' };
+    const every = collect(createMlp({ ...spec, activation: 'relu' }, { dtype: 'float64', init: 'he', seed: 4 }), { train: data(60, 12), test: data(20, 13) }, opts);
+    const m = createMlp({ ...spec, activation: 'relu' }, { dtype: 'float64', init: 'he', seed: 4 });
+    const sparse = collect(m, { train: data(60, 12), test: data(20, 13) }, { ...opts, metricsEvery: 3 });
+    assert.deepEqual(sparse.epochs.map((e) => e.epoch), [0, 1, 2, 3, 4, 5, 6, 7], optimizer); // onEpoch after EVERY epoch
+    assert.deepEqual(sparse.epochs.map((e) => e.measured), [true, false, false, true, false, false, true, true], optimizer);
+    assert.ok(every.epochs.every((e) => e.measured));
+    for (const [i, e] of sparse.epochs.entries()) {
+      const ref = every.epochs[i]!;
+      assert.equal(e.lr, ref.lr); // real, whether measured or not
+      assert.ok(e.seconds >= 0 && (i === 0 || e.seconds > 0));
+      if (e.measured) {
+        // the same numbers as measuring every epoch: training does not depend on metricsEvery
+        const strip = (x: EpochMetrics) => ({ ...x, seconds: 0, evalSeconds: 0 });
+        assert.deepEqual(strip(e), strip(ref), `${optimizer} epoch ${i}`);
+      } else {
+        for (const k of ['cost', 'loss', 'l2Term', 'trainAcc', 'outMean', 'outStd'] as const) assert.ok(Number.isNaN(e[k]), `${k} NaN`);
+        assert.equal(e.testAcc, null);
+        assert.equal(e.valAcc, null);
+        for (const k of ['outUnitMean', 'outUnitStd', 'gradNorm', 'updateRatio', 'weightNorm', 'weightMean', 'saturation'] as const) assert.deepEqual(e[k], []);
+        assert.equal(e.evalSeconds, 0);
+      }
+    }
+    assert.equal(sparse.res.last, sparse.epochs[7]);
+    assert.ok(sparse.res.last.measured);
+    assert.deepEqual(m.params, (() => { const r = createMlp({ ...spec, activation: 'relu' }, { dtype: 'float64', init: 'he', seed: 4 }); collect(r, { train: data(60, 12), test: data(20, 13) }, opts); return r.params; })());
+  }
+});
+
+test("metricsEvery: a 'stop' after an unmeasured epoch measures it and emits it once more, so last is measured", () => {
+  for (const optimizer of ['gd', 'sgd'] as const) {
+    const m = createMlp(spec, { dtype: 'float64', init: 'xavier', seed: 1 });
+    const seen: Array<[number, boolean]> = [];
+    const res = train(m, { train: data(30, 1), numClasses: 3 }, { ...base, optimizer, batch: optimizer === 'gd' ? 'full' : 8, epochs: 9, metricsEvery: 4 }, (e) => {
+      seen.push([e.epoch, e.measured]);
+      return e.epoch === 2 ? 'stop' : undefined;
+    });
+    assert.deepEqual(seen, [[0, true], [1, false], [2, false], [2, true]], optimizer);
+    assert.equal(res.status, 'stopped');
+    assert.equal(res.epochsDone, 2);
+    assert.ok(res.last.measured && res.last.epoch === 2 && Number.isFinite(res.last.cost));
+  }
+});
+
+test('metricsEvery: divergence is caught on an unmeasured epoch, which is then measured', () => {
+  // the divergence test's setup (float64 overflows at epoch 8), metrics every 5 epochs: 8 is not a multiple
+  const m = createMlp({ layers: [1, 1], activation: 'identity', output: 'identity', loss: 'mse' }, { dtype: 'float64', init: { uniform: [1, 1] }, seed: 1 });
+  for (const optimizer of ['gd', 'sgd'] as const) {
+    m.params.fill(1);
+    const epochs: EpochMetrics[] = [];
+    const res = train(m, { train: { x: new Float64Array([1]), labels: new Uint8Array([0]), n: 1 }, numClasses: 1 },
+      { ...base, optimizer, batch: optimizer === 'gd' ? 'full' : 1, lr: 5e19, l2: 0, epochs: 20, metricsEvery: 5 }, (e) => { epochs.push(e); });
+    assert.equal(res.status, 'diverged', optimizer);
+    assert.ok(res.divergedAt !== null && res.divergedAt % 5 !== 0, `${optimizer}: diverged at ${res.divergedAt}`);
+    assert.equal(res.last.epoch, res.divergedAt);
+    assert.ok(res.last.measured);
+    assert.ok(!Number.isFinite(res.last.cost));
+    assert.equal(epochs.length, res.divergedAt! + 1);
+  }
+});
+
+test('metricsEvery must be a whole number >= 1; the result names the kernel tier', () => {
+  const m = createMlp(spec, { dtype: 'float64', init: 'xavier', seed: 1 });
+  assert.throws(() => train(m, { train: data(10, 1), numClasses: 3 }, { ...base, metricsEvery: 0 }), /train\.metricsEvery 0 must be a whole number >= 1/);
+  assert.throws(() => train(m, { train: data(10, 1), numClasses: 3 }, { ...base, metricsEvery: 1.5 }), /metricsEvery 1\.5/);
+  const res = train(m, { train: data(10, 1), numClasses: 3 }, base);
+  assert.equal(res.tier, m.kernels.label);
+  assert.equal(res.backend, m.kernels.backend);
+  assert.ok(['typescript', 'native (OpenBLAS', 'native (built-in GEMM'].some((p) => res.tier.startsWith(p)), res.tier);
+});

@@ -42,6 +42,16 @@ function validateOptions(o: TrainOptions): void {
   unit('momentum'); unit('beta1'); unit('beta2');
   if (o.eps !== undefined && !(Number.isFinite(o.eps) && o.eps >= 0)) bad(`eps ${o.eps} must be a number >= 0`);
   if (o.weightDecay !== undefined && !(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) bad(`weightDecay ${o.weightDecay} must be a number >= 0`);
+  if (o.metricsEvery !== undefined && !(Number.isInteger(o.metricsEvery) && o.metricsEvery >= 1)) bad(`metricsEvery ${o.metricsEvery} must be a whole number >= 1`);
+}
+
+/** EpochMetrics of an epoch without the metrics pass (TrainOptions.metricsEvery): see EpochMetrics.measured. */
+function unmeasured(epoch: number, lr: number, seconds: number): EpochMetrics {
+  return {
+    epoch, measured: false, cost: NaN, loss: NaN, l2Term: NaN, trainAcc: NaN, testAcc: null, valAcc: null, lr,
+    outMean: NaN, outStd: NaN, outUnitMean: [], outUnitStd: [], gradNorm: [], updateRatio: [], weightNorm: [], weightMean: [],
+    saturation: [], seconds, evalSeconds: 0,
+  };
 }
 
 /** Accumulators of the evaluation pass over the training subset, allocated once per train(). */
@@ -124,6 +134,14 @@ function l2Norm(x: FloatArray): number {
  * each epoch; returning 'stop' from it ends training early (status 'stopped'). A NaN/Inf in the cost or in
  * the parameters ends it with status 'diverged' (that epoch's metrics are still emitted, non-finite values
  * as they are).
+ *
+ * metricsEvery = N (default 1): the metrics pass (whole training subset, test and validation sets) runs for
+ * epoch 0, every N-th epoch, the last epoch, and an epoch at which training diverged or stopped; the other
+ * epochs are emitted with `measured: false` (see EpochMetrics). Divergence is still caught on those epochs:
+ * from the mini-batch losses of the epoch (full batch: the loss of its gradient pass) and a sum of squares of
+ * the parameters. When onEpoch returns 'stop' after an unmeasured epoch, that epoch is measured and emitted
+ * once more (same epoch number, measured: true; that call's return value is ignored), so `last` is always a
+ * measured epoch.
  */
 export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?: (m: EpochMetrics) => void | 'stop'): TrainResult {
   validateOptions(opts);
@@ -165,12 +183,13 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
     shuffleRng.shuffle(perm);
   };
 
-  /** Mini-batch gradient of J's estimate at rows perm[start .. start + rows) into model.grads. */
-  const batchGradient = (start: number, rows: number): void => {
+  /** Mini-batch gradient of J's estimate at rows perm[start .. start + rows) into model.grads; returns the batch's summed data loss. */
+  const batchGradient = (start: number, rows: number): number => {
     k.gatherBatch(xb, ws.y, tr.x, tr.labels, perm, start, rows, nIn, K); // (rows, nIn) inputs + one-hot targets
-    forward(model, ws, xb, rows, 1 / rows);
+    const loss = forward(model, ws, xb, rows, 1 / rows);
     backward(model, ws, xb, rows, false);
     addL2Grad(model, l2Coef);
+    return loss;
   };
 
   /**
@@ -180,7 +199,7 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
    * receives the time spent on the statistics alone.
    */
   let statsSeconds = 0;
-  const trainSetPass = (withGradient: boolean): number => {
+  const trainSetPass = (withGradient: boolean, withStats = true): number => {
     stats.reset();
     counter.reset();
     statsSeconds = 0;
@@ -191,10 +210,12 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
       ws.setTargets(tr.labels, ch.start, ch.rows, K);
       // the scale only scales dZ (the gradient), never H or the returned loss
       lossSum += forward(model, ws, ch.x, ch.rows, withGradient ? 1 / N : 1);
-      const t = performance.now();
-      counter.add(H, tr.labels, ch.start, ch.rows);
-      stats.add(ws, ch.rows, c === 0);
-      statsSeconds += (performance.now() - t) / 1000;
+      if (withStats) {
+        const t = performance.now();
+        counter.add(H, tr.labels, ch.start, ch.rows);
+        stats.add(ws, ch.rows, c === 0);
+        statsSeconds += (performance.now() - t) / 1000;
+      }
       if (withGradient) backward(model, ws, ch.x, ch.rows, c > 0);
     }
     if (withGradient) addL2Grad(model, l2Coef);
@@ -244,7 +265,7 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
     }
     if (val && valChunks) valAcc = evalAcc(val, valChunks).result().accuracy;
     return {
-      epoch, cost: loss + l2Term, loss, l2Term,
+      epoch, measured: true, cost: loss + l2Term, loss, l2Term,
       trainAcc: counter.correct / N, testAcc, valAcc, lr,
       outMean, outStd: Math.sqrt(totalVar / K), outUnitMean, outUnitStd,
       gradNorm,
@@ -284,10 +305,13 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
     divergedAt = 0;
   }
   let stop = onEpoch?.(last) === 'stop';
+  const every = opts.metricsEvery ?? 1;
 
   for (let e = 1; e <= opts.epochs && status === 'done' && !stop; e++) {
     const lr = lrAt(e);
     const t0 = performance.now();
+    /** the epoch's data loss as training saw it: sum of the mini-batch losses (full batch: set by the pass below) */
+    let seenLoss = 0;
     if (full) {
       // model.grads holds ∇J at the params after e - 1 updates, from the previous fused pass
       prevParams.set(model.params); // keep W for ||ΔW||
@@ -296,12 +320,28 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
       if (e > 1) reshuffle();
       for (let start = 0; start < N; start += B) {
         const rows = Math.min(B, N - start);
-        batchGradient(start, rows);
+        seenLoss += batchGradient(start, rows);
         if (start + B >= N) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||
         opt.step(lr);
       }
     }
     const seconds = (performance.now() - t0) / 1000 + carried;
+    if (!(e % every === 0 || e === opts.epochs)) {
+      // no metrics pass: full batch still needs the next step's gradient (a pass without the statistics);
+      // divergence from the losses training saw and the parameters
+      if (full) {
+        const t1 = performance.now();
+        seenLoss = trainSetPass(true, false);
+        carried = (performance.now() - t1) / 1000;
+      }
+      if (Number.isFinite(seenLoss) && Number.isFinite(k.sumSq(model.params, model.numParams))) {
+        last = unmeasured(e, lr, seconds);
+        epochsDone = e;
+        stop = onEpoch?.(last) === 'stop';
+        if (!stop) continue;
+        // stopped here: measure this epoch after all (`last` must be measured), emitted again below
+      }
+    }
     const updateRatio = model.layers.map((v) => {
       let d = 0;
       let w = 0;
@@ -326,14 +366,15 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
       status = 'diverged';
       divergedAt = e;
     }
-    stop = onEpoch?.(last) === 'stop';
+    if (stop) onEpoch?.(last); // re-emitted measured after a 'stop' at an unmeasured epoch
+    else stop = onEpoch?.(last) === 'stop';
     if (stop && status === 'done' && e < opts.epochs) status = 'stopped';
   }
   if (stop && status === 'done' && epochsDone < opts.epochs) status = 'stopped';
 
   return {
     status, epochsDone, divergedAt, last, bestTestAcc: best, updates: opt.steps,
-    testEval: lastTest, backend: k.backend,
+    testEval: lastTest, backend: k.backend, tier: k.label,
   };
 }
 

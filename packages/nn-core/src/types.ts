@@ -88,10 +88,23 @@ export interface TrainOptions {
   /** AdamW's decoupled weight decay (default 0.01); ignored by the other optimizers */
   weightDecay?: number;
   schedule?: Schedule;
+  /**
+   * Run the metrics pass (EpochMetrics) every N epochs (default 1 = every epoch). Epoch 0 and the last epoch
+   * are always measured (and an epoch where training diverged or was stopped); the others are emitted with
+   * `measured: false`. Not part of the numerics: the parameters after training are the same for any N.
+   */
+  metricsEvery?: number;
 }
 
 export interface EpochMetrics {
   epoch: number;
+  /**
+   * true when the metrics pass ran for this epoch (always, with metricsEvery 1). When false: cost, loss, l2Term,
+   * trainAcc, outMean and outStd are NaN; testAcc and valAcc null; every per-unit and per-layer array
+   * (outUnitMean, outUnitStd, gradNorm, updateRatio, weightNorm, weightMean, saturation) is empty; evalSeconds
+   * is 0. epoch, lr and seconds are real.
+   */
+  measured: boolean;
   cost: number;
   loss: number;
   l2Term: number;
@@ -143,7 +156,10 @@ export interface TrainResult {
   bestTestAcc: number | null;
   updates: number;
   testEval: EvalResult | null;
+  /** 'native' for either native tier, 'js' for the TypeScript kernels */
   backend: 'js' | 'native';
+  /** the kernel tier that trained: 'native (OpenBLAS SkylakeX)', 'native (built-in GEMM, AVX-512)' or 'typescript' */
+  tier: string;
 }
 
 /** gradcheck-facing objective: parameters perturbed in place by the checker and restored after */

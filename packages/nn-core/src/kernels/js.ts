@@ -305,5 +305,6 @@ function linearBackward(dA: FloatArray, dZ: FloatArray, W: FloatArray, Aprev: Fl
 export const jsKernels: Kernels = Object.freeze({
   backend: 'js' as const,
   tier: 'typescript' as const,
+  label: 'typescript',
   gemm, linearAct, linearBackward, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
 });

@@ -248,6 +248,7 @@ export function loadNativeAddon(path: string): NativeLoad {
   const kernels: Kernels = Object.freeze({
     backend: 'native' as const,
     tier,
+    label: nativeTierLabel(build, core),
     gemm: addon.gemm,
     linearAct: addon.linearAct,
     linearBackward: addon.linearBackward,

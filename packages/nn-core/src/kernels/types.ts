@@ -40,6 +40,8 @@ export type KernelTier = 'openblas' | 'builtin' | 'typescript';
 export interface Kernels {
   readonly backend: KernelBackend;
   readonly tier: KernelTier;
+  /** the tier as printed: 'native (OpenBLAS SkylakeX)', 'native (built-in GEMM, AVX-512)' or 'typescript' */
+  readonly label: string;
 
   /**
    * C = alpha · op(A) · op(B) + beta · C. op(A) is (M, K): A is (M, K), or (K, M) when transA.
