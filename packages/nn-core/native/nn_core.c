@@ -27,7 +27,7 @@
 #include "gemm_isa.h"
 
 /* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
-#define NNC_ABI_VERSION 3
+#define NNC_ABI_VERSION 4
 
 /* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
 enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
@@ -99,6 +99,39 @@ static inline double nnc_softplus(double v)
 #undef R_SQRT
 #undef SUF
 #undef BLAS_GEMM
+
+/* bfloat16 GEMM (float32 arrays, bf16 products): after the f32 kernels, whose helpers it uses. */
+#include "bf16.h"
+
+/* linearAct / linearBackward with bf16 GEMM inputs: the epilogue as in linear_act_f32 (ReLU, identity), else
+ * the f32 elementwise kernel after the GEMM. Same return codes as gemm_bf16. */
+static int linear_act_bf16(float *Z, const float *A, const float *W, const float *b, size_t rows, size_t nIn,
+                           size_t nOut, int act, double slope)
+{
+    if (rows == 0 || nOut == 0) return 0;
+    if (act == ACT_RELU || act == ACT_IDENTITY) {
+        const epi_t_f32 e = {act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, b, NULL};
+        return gemm_bf16(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e);
+    }
+    const int rc = gemm_bf16(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, NULL);
+    if (rc) return rc;
+    bias_act_f32(Z, b, rows, nOut, act, slope);
+    return 0;
+}
+
+static int linear_backward_bf16(float *dA, const float *dZ, const float *W, const float *Aprev, size_t rows,
+                                size_t nIn, size_t nOut, int act, double slope)
+{
+    if (rows == 0 || nIn == 0) return 0;
+    if (act == ACT_RELU) {
+        const epi_t_f32 e = {EPI_MASK_POS, NULL, Aprev};
+        return gemm_bf16(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e);
+    }
+    const int rc = gemm_bf16(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, NULL);
+    if (rc) return rc;
+    act_backward_f32(dA, dA, Aprev, rows * nIn, act, slope);
+    return 0;
+}
 
 #define T double
 #define R double
@@ -368,6 +401,8 @@ static napi_value ret_double(napi_env env, double v)
  * The exported kernels: argument order and names as in types.ts.
  * ------------------------------------------------------------------------------------------------------- */
 
+static napi_value make_string(napi_env env, const char *s);
+
 static napi_value fail_alloc(napi_env env, const char *fn)
 {
     char msg[200];
@@ -446,6 +481,100 @@ static napi_value js_linear_backward(napi_env env, napi_callback_info info)
         ? linear_backward_f32(dA, dZ, W, Ap, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope)
         : linear_backward_f64(dA, dZ, W, Ap, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope);
     return rc ? fail_alloc(env, "linearBackward") : NULL;
+}
+
+/* The bf16 kernels take Float32Arrays only. */
+static int only_f32(call_t *c)
+{
+    if (c->failed) return 0;
+    if (c->dt != DT_F32) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "nn-core native %s: bfloat16 kernels take Float32Array arguments (float32 master values)", c->fn);
+        fail_type(c, msg);
+        return 0;
+    }
+    return 1;
+}
+
+static napi_value bf16_result(napi_env env, const char *fn, int rc)
+{
+    if (rc == -1) return fail_alloc(env, fn);
+    if (rc == -2) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "nn-core native %s: this CPU has no bfloat16 kernel (missing %s); check bf16Support() first", fn, bf16_missing);
+        napi_throw_error(env, "ERR_NN_CORE_NO_BF16", msg);
+    }
+    return NULL;
+}
+
+/* gemmBf16(transA, transB, M, N, K, alpha, A, B, beta, C) */
+static napi_value js_gemm_bf16(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "gemmBf16", 10)) return NULL;
+    const int ta = flag(&c, 0, "transA"), tb = flag(&c, 1, "transB");
+    const int64_t M = dim(&c, 2, "M"), N = dim(&c, 3, "N"), K = dim(&c, 4, "K");
+    const double alpha = num(&c, 5, "alpha");
+    void *A = arr(&c, 6, "A", U64(M) * U64(K), "M*K");
+    void *B = arr(&c, 7, "B", U64(K) * U64(N), "K*N");
+    const double beta = num(&c, 8, "beta");
+    void *C = arr(&c, 9, "C", U64(M) * U64(N), "M*N");
+    if (!only_f32(&c)) return NULL;
+    return bf16_result(env, "gemmBf16", gemm_bf16(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL));
+}
+
+/* linearActBf16(Z, A, W, b, rows, nIn, nOut, act, slope) */
+static napi_value js_linear_act_bf16(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "linearActBf16", 9)) return NULL;
+    const int64_t rows = dim(&c, 4, "rows"), nIn = dim(&c, 5, "nIn"), nOut = dim(&c, 6, "nOut");
+    const int act = code(&c, 7, "act", ACT_MAX, "Act in types.ts");
+    const double slope = num(&c, 8, "slope");
+    void *Z = arr(&c, 0, "Z", U64(rows) * U64(nOut), "rows*nOut");
+    void *A = arr(&c, 1, "A", U64(rows) * U64(nIn), "rows*nIn");
+    void *W = arr(&c, 2, "W", U64(nIn) * U64(nOut), "nIn*nOut");
+    void *b = arr(&c, 3, "b", U64(nOut), "nOut");
+    if (!only_f32(&c)) return NULL;
+    return bf16_result(env, "linearActBf16", linear_act_bf16(Z, A, W, b, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope));
+}
+
+/* linearBackwardBf16(dA, dZ, W, Aprev, rows, nIn, nOut, act, slope) */
+static napi_value js_linear_backward_bf16(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "linearBackwardBf16", 9)) return NULL;
+    const int64_t rows = dim(&c, 4, "rows"), nIn = dim(&c, 5, "nIn"), nOut = dim(&c, 6, "nOut");
+    const int act = code(&c, 7, "act", ACT_MAX, "Act in types.ts");
+    const double slope = num(&c, 8, "slope");
+    void *dA = arr(&c, 0, "dA", U64(rows) * U64(nIn), "rows*nIn");
+    void *dZ = arr(&c, 1, "dZ", U64(rows) * U64(nOut), "rows*nOut");
+    void *W = arr(&c, 2, "W", U64(nIn) * U64(nOut), "nIn*nOut");
+    void *Ap = arr(&c, 3, "Aprev", U64(rows) * U64(nIn), "rows*nIn");
+    if (!only_f32(&c)) return NULL;
+    if (rows > 0 && nIn > 0 && (dA == dZ || dA == W)) {
+        fail_type(&c, "nn-core native linearBackwardBf16: dA may not alias dZ or W");
+        return NULL;
+    }
+    return bf16_result(env, "linearBackwardBf16", linear_backward_bf16(dA, dZ, W, Ap, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope));
+}
+
+/* bf16Support() -> { kernel: 'amx' | 'avx512bf16' | null, missing: string | null } */
+static napi_value js_bf16_support(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value o, k, m;
+    const int kern = bf16_kernel();
+    if (napi_create_object(env, &o) != napi_ok) return NULL;
+    if (kern == BF16_NONE) {
+        if (napi_get_null(env, &k) != napi_ok) return NULL;
+        m = make_string(env, bf16_missing);
+    } else {
+        k = make_string(env, kern == BF16_AMX ? "amx" : "avx512bf16");
+        if (napi_get_null(env, &m) != napi_ok) return NULL;
+    }
+    if (!k || !m || napi_set_named_property(env, o, "kernel", k) != napi_ok || napi_set_named_property(env, o, "missing", m) != napi_ok) return NULL;
+    return o;
 }
 
 /* biasAct(Z, b, rows, cols, act, slope) */
@@ -711,6 +840,7 @@ static void release_thread_buffers(void *arg)
     (void)arg;
     gbuf_release_f32();
     gbuf_release_f64();
+    bf16_release();
 }
 
 NAPI_MODULE_INIT()
@@ -742,6 +872,10 @@ NAPI_MODULE_INIT()
         {"linearAct", js_linear_act},
         {"linearBackward", js_linear_backward},
         {"buildInfo", js_build_info},
+        {"gemmBf16", js_gemm_bf16},
+        {"linearActBf16", js_linear_act_bf16},
+        {"linearBackwardBf16", js_linear_backward_bf16},
+        {"bf16Support", js_bf16_support},
 #ifdef NNC_HAVE_OPENBLAS
         {"openblasCorename", js_openblas_corename},
         {"openblasConfig", js_openblas_config},

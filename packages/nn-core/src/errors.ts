@@ -25,7 +25,8 @@ export type NnCoreErrorCode =
   | 'BAD_SPEC'            // model spec: layer sizes, activation, output/loss pair
   | 'BAD_OPTIONS'         // training or init options
   | 'BAD_DATA'            // data shape, dtype or labels do not fit the model
-  | 'NATIVE_UNAVAILABLE'; // kernels: 'native' requested but the addon cannot load
+  | 'NATIVE_UNAVAILABLE'  // kernels: 'native' requested but the addon cannot load
+  | 'BF16_UNSUPPORTED';   // dtype bfloat16 on a CPU (or build) without a bfloat16 kernel
 
 /** Bad model spec, options or data given to nn-core's API. */
 export class NnCoreError extends Error {

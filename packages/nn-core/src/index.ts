@@ -1,7 +1,7 @@
 // Public API of @sweeplab/nn-core: an explicit export list.
 export type {
   DType, FloatArray, Activation, OutputActivation, LossName, ModelSpec, InitSpec, LayerView, Mlp, LabeledSet,
-  TrainData, Schedule, OptimizerName, TrainOptions, EpochMetrics, EvalResult, TrainResult, Objective,
+  TrainData, Schedule, OptimizerName, TrainOptions, EpochMetrics, EvalResult, TrainResult, Objective, StorageDType,
 } from './types.js';
 export { Rng } from './rng.js';
 export { createMlp } from './model.js';
@@ -12,7 +12,11 @@ export { mlpObjective } from './objective.js';
 export { train } from './train.js';
 export { OPTIMIZER_DEFAULTS } from './optim/index.js';
 export { WeightsFileError, NnCoreError, type WeightsFileErrorCode, type NnCoreErrorCode } from './errors.js';
-export { getKernels, kernelInfo, NATIVE_HINT, type KernelChoice, type KernelInfo } from './kernels/index.js';
+export {
+  getKernels, kernelInfo, bf16Support, NATIVE_HINT, COMPILER_HINT, REBUILD_COMMAND, BF16_CPUS,
+  type KernelChoice, type KernelInfo, type Bf16Support,
+} from './kernels/index.js';
+export { storageDtype } from './model.js';
 export { jsKernels } from './kernels/js.js';
 export { prepareNativeEnv, type NativeEnv } from './kernels/native.js';
-export { Act, OutLoss, type Kernels, type KernelBackend } from './kernels/types.js';
+export { Act, OutLoss, type Kernels, type KernelBackend, type KernelTier } from './kernels/types.js';

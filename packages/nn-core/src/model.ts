@@ -4,15 +4,20 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { NnCoreError } from './errors.js';
-import { getKernels, type KernelChoice } from './kernels/index.js';
+import { getBf16Kernels, getKernels, type KernelChoice } from './kernels/index.js';
 import type { Kernels } from './kernels/types.js';
 import { Rng } from './rng.js';
 import { blockSizes, validateSpec } from './spec.js';
-import type { DType, FloatArray, InitSpec, LayerView, Mlp, ModelSpec } from './types.js';
+import type { DType, FloatArray, InitSpec, LayerView, Mlp, ModelSpec, StorageDType } from './types.js';
 import { loadWeights } from './weights.js';
 
 export const INIT_STREAM = 0;
 export const SHUFFLE_STREAM = 1;
+
+/** The typed-array dtype of a model dtype (bfloat16 models keep float32 master values). */
+export function storageDtype(dtype: DType): StorageDType {
+  return dtype === 'float64' ? 'float64' : 'float32';
+}
 
 function allocFloat(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
@@ -99,11 +104,13 @@ export function createMlp(
   opts: { dtype: DType; init: InitSpec; seed: number; baseDir?: string; kernels?: KernelChoice | Kernels },
 ): Mlp {
   validateSpec(spec);
-  if (opts.dtype !== 'float32' && opts.dtype !== 'float64') {
-    throw new NnCoreError('BAD_OPTIONS', `dtype '${String(opts.dtype)}' is not supported; use float32 or float64`);
+  if (opts.dtype !== 'float32' && opts.dtype !== 'float64' && opts.dtype !== 'bfloat16') {
+    throw new NnCoreError('BAD_OPTIONS', `dtype '${String(opts.dtype)}' is not supported; use float32, float64 or bfloat16`);
   }
-  // a Kernels object: e.g. another addon build (tests and benches compare tiers in one process)
-  const kernels = typeof opts.kernels === 'object' && opts.kernels !== null ? opts.kernels : getKernels(opts.kernels);
+  // a Kernels object: e.g. another addon build (tests and benches compare tiers in one process); bfloat16:
+  // the bf16 kernels (throws BF16_UNSUPPORTED when the CPU has none; never falls back silently)
+  const kernels = typeof opts.kernels === 'object' && opts.kernels !== null ? opts.kernels
+    : opts.dtype === 'bfloat16' ? getBf16Kernels(opts.kernels) : getKernels(opts.kernels);
   const numParams = blockSizes(spec.layers).reduce((a, b) => a + b, 0);
   const params = allocFloat(opts.dtype, numParams);
   const grads = allocFloat(opts.dtype, numParams);
@@ -115,7 +122,7 @@ export function createMlp(
   const init = opts.init;
   if (typeof init === 'object' && init !== null && 'npy' in init) {
     const p = isAbsolute(init.npy) ? init.npy : resolve(opts.baseDir ?? process.cwd(), init.npy);
-    params.set(loadWeights(p, spec, opts.dtype));
+    params.set(loadWeights(p, spec, storageDtype(opts.dtype)));
   } else {
     initParams(model, init, new Rng(opts.seed).fork(INIT_STREAM));
   }

@@ -143,7 +143,8 @@ export function checkSet(model: Mlp, set: { x: FloatArray; labels?: Uint8Array; 
   const bad = (msg: string): never => { throw new NnCoreError('BAD_DATA', `${what}: ${msg}`); };
   const dt = dtypeOf(set.x);
   if (dt === null) bad('x must be a Float32Array or Float64Array');
-  if (dt !== model.dtype) bad(`x is ${dt} but the model is ${model.dtype}; fix: load the data with dtype '${model.dtype}'`);
+  const want = model.dtype === 'float64' ? 'float64' : 'float32'; // bfloat16 models take float32 data
+  if (dt !== want) bad(`x is ${dt} but the model is ${model.dtype}; fix: load the data with dtype '${want}'`);
   if (!Number.isInteger(set.n) || set.n < 0) bad(`n = ${set.n} is not a row count`);
   if (set.x.length < set.n * nIn) bad(`x holds ${set.x.length} values, fewer than n·inputs = ${set.n}·${nIn}; fix: the model's first layer must match the data's input size`);
   if (set.x.length !== set.n * nIn) bad(`x holds ${set.x.length} values but n·inputs = ${set.n}·${nIn}; fix: the model's first layer (${nIn}) must match the data's input size`);

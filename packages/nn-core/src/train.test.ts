@@ -10,7 +10,7 @@ import type { DType, EpochMetrics, LabeledSet, ModelSpec, OptimizerName, TrainOp
 
 const spec: ModelSpec = { layers: [3, 4, 3], activation: 'tanh', output: 'sigmoid', loss: 'cross-entropy' };
 
-function data(n: number, seed: number, dtype: DType = 'float64'): LabeledSet {
+function data(n: number, seed: number, dtype: 'float32' | 'float64' = 'float64'): LabeledSet {
   return blobs(new Rng(seed), n, 3, 3, 0.7, dtype);
 }
 

@@ -3,7 +3,14 @@ import type { KernelChoice } from './kernels/index.js';
 import type { FloatArray, Kernels } from './kernels/types.js';
 
 export type { FloatArray, KernelChoice };
-export type DType = 'float32' | 'float64';
+/**
+ * Parameter and compute precision. 'bfloat16': float32 master weights, optimizer state, activations and sums,
+ * with the GEMM inputs rounded to bfloat16 (native AMX / AVX512_BF16 kernels; see bf16Support()). Its arrays
+ * (params, data) are Float32Array.
+ */
+export type DType = 'float32' | 'float64' | 'bfloat16';
+/** The typed-array dtype of a model's buffers and data: float64, or float32 (also for bfloat16). */
+export type StorageDType = 'float32' | 'float64';
 export type Activation = 'sigmoid' | 'tanh' | 'relu' | 'leaky-relu' | 'identity';
 export type OutputActivation = 'sigmoid' | 'softmax' | 'identity';
 /** CE with sigmoid (BCE summed over outputs) or softmax; MSE (½ Σ (h - y)² per example) with identity or sigmoid */

@@ -30,7 +30,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadData, type LoadedData } from '@sweeplab/data';
 import { kernelInfo } from '../kernels/index.js';
 import { loadNativeKernels } from '../kernels/native.js';
-import { createMlp } from '../model.js';
+import { createMlp, storageDtype } from '../model.js';
 import { train } from '../train.js';
 import type { DType, EpochMetrics, InitSpec, LabeledSet, ModelSpec, TrainOptions } from '../types.js';
 import { measureGemms, mlpStepGemms } from './kernels.bench.js';
@@ -202,7 +202,7 @@ function main(): void {
   const question: Partial<Record<DType, LoadedData>> = {};
   const dataFor = (s: Setup): LoadedData => {
     if (s.data === 'full') return full!;
-    question[s.dtype] ??= loadData({ dataset: 'mnist', train: { offset: 5000, count: 30000 }, test: 10000, scale: [-1, 1] }, { dtype: s.dtype });
+    question[s.dtype] ??= loadData({ dataset: 'mnist', train: { offset: 5000, count: 30000 }, test: 10000, scale: [-1, 1] }, { dtype: storageDtype(s.dtype) });
     return question[s.dtype]!;
   };
 

@@ -6,10 +6,12 @@
  * Tiers, fastest first (issue 14): 'openblas' = native (OpenBLAS <core>), 'builtin' = native (built-in GEMM,
  * <isa>), 'typescript'. kernelInfo() names the tier in use and what to install for the next one up.
  */
+import { readFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { NnCoreError } from '../errors.js';
+import { jsBf16Kernels } from './bf16.js';
 import { jsKernels } from './js.js';
-import { loadNativeKernels, nativeTierLabel, type NativeBuild } from './native.js';
+import { loadNativeKernels, nativeTierLabel, type NativeBuild, type NativeLoad } from './native.js';
 import type { KernelBackend, Kernels, KernelTier } from './types.js';
 
 export type KernelChoice = 'js' | 'native' | 'auto';
@@ -137,4 +139,74 @@ export function kernelInfo(choice?: KernelChoice): KernelInfo {
     if (e instanceof NnCoreError && e.code === 'NATIVE_UNAVAILABLE') return tierInfo(loadNative(), false, loadNative().reason);
     throw e;
   }
+}
+
+/** Whether this machine can train `dtype: 'bfloat16'` on the native kernels (see bf16Support). */
+export interface Bf16Support {
+  supported: boolean;
+  /** the kernel bfloat16 GEMMs use: 'amx' (Intel AMX, TDPBF16PS) or 'avx512bf16' (VDPBF16PS); null when unsupported */
+  kernel: 'amx' | 'avx512bf16' | null;
+  /** what is missing when unsupported: a CPU feature ('AVX512_BF16', ...) or 'the native addon'; null when supported */
+  missing: string | null;
+  /** one sentence for a validation error (what is missing, which CPUs have it, or how to build the addon); '' when supported */
+  reason: string;
+}
+
+/** CPUs with AVX512_BF16, for messages. */
+export const BF16_CPUS = 'Intel Cooper Lake, Sapphire Rapids or later Xeon, AMD Zen 4 or later';
+
+function cpuHasFlag(flag: string): boolean | null {
+  try {
+    const m = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? m[1]!.split(/\s+/).includes(flag) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether this CPU (with the native addon) supports `dtype: 'bfloat16'`, and if not, what is missing. The
+ * runner turns `supported: false` into a validation error (exit 2): bfloat16 never falls back silently.
+ * Never throws.
+ */
+export function bf16Support(): Bf16Support {
+  return bf16SupportFrom(loadNativeKernels(), cpuHasFlag('avx512_bf16'));
+}
+
+/** bf16Support's rule, free of process state (tests drive it). `cpuFlag`: /proc/cpuinfo has avx512_bf16 (null: unknown). */
+export function bf16SupportFrom(n: Pick<NativeLoad, 'kernels' | 'reason' | 'bf16'>, cpuFlag: boolean | null): Bf16Support {
+  if (n.kernels === null || !n.bf16) {
+    const cpu = cpuFlag === false ? ' (and this CPU lacks AVX512_BF16 too)' : '';
+    return {
+      supported: false, kernel: null, missing: 'the native addon',
+      reason: `dtype bfloat16 needs the native kernels, which are unavailable (${n.reason || 'not loaded'})${cpu}; fix: ${COMPILER_HINT}`,
+    };
+  }
+  if (n.bf16.kernel === null) {
+    const missing = n.bf16.missing ?? 'AVX512_BF16';
+    return {
+      supported: false, kernel: null, missing,
+      reason: `dtype bfloat16 needs a CPU with ${missing} (${BF16_CPUS}); this CPU does not have it: use dtype float32`,
+    };
+  }
+  return { supported: true, kernel: n.bf16.kernel, missing: null, reason: '' };
+}
+
+/**
+ * Kernels for a bfloat16 model: the native bf16 kernels, or the TypeScript emulation when the TypeScript kernels
+ * were asked for explicitly (kernels 'js' or SWEEPLAB_KERNELS=js). Throws NnCoreError('BF16_UNSUPPORTED') with
+ * bf16Support()'s reason otherwise: never a silent fallback.
+ */
+export function getBf16Kernels(choice?: KernelChoice): Kernels {
+  const k = getKernels(choice);
+  if (k.backend === 'js') {
+    const env = process.env.SWEEPLAB_KERNELS;
+    const explicit = choice === 'js' || ((choice === undefined || choice === 'auto') && env === 'js');
+    if (explicit) return jsBf16Kernels;
+    const s = bf16Support();
+    throw new NnCoreError('BF16_UNSUPPORTED', s.reason);
+  }
+  const n = loadNativeKernels();
+  if (n.bf16Kernels && k === n.kernels) return n.bf16Kernels;
+  throw new NnCoreError('BF16_UNSUPPORTED', bf16Support().reason || 'dtype bfloat16: no bfloat16 kernels for these native kernels');
 }

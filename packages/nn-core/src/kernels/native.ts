@@ -24,12 +24,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { withBf16Gemm } from './bf16.js';
 import type { FloatArray, Kernels, KernelTier } from './types.js';
 
 /** The addon's file name (target_name in binding.gyp). */
 export const NATIVE_ADDON_NAME = 'nn_core';
 /** The argument layout version the addon must report (NNC_ABI_VERSION in native/nn_core.c). */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 /** Reason given when build/Release/nn_core.node does not exist. */
 export const REASON_NOT_BUILT = 'the addon was not built (no C compiler at install time)';
 
@@ -44,6 +45,9 @@ export interface NativeBuild {
   compiler: string;
 }
 
+/** The addon's bf16Support(): the kernel bfloat16 GEMMs use on this CPU, or what the CPU lacks. */
+export interface NativeBf16 { kernel: 'amx' | 'avx512bf16' | null; missing: string | null }
+
 /** gemm's signature (the addon's gemmBuiltin: always the built-in GEMM, in either build). */
 export type GemmFn = Kernels['gemm'];
 
@@ -57,6 +61,10 @@ export interface NativeLoad {
   build?: NativeBuild | null;
   /** the built-in GEMM of the loaded addon, in either tier (tests and benches compare it with OpenBLAS) */
   gemmBuiltin?: GemmFn | null;
+  /** the bfloat16 kernel this CPU runs ('amx' | 'avx512bf16'), or null with what is missing */
+  bf16?: NativeBf16 | null;
+  /** kernels for bfloat16 models (float32 kernels with bf16-input GEMMs); null when the CPU has no bf16 kernel */
+  bf16Kernels?: Kernels | null;
   // The fields below are optional only so that callers can build a NativeLoad of their own (e.g. for an
   // exception); loadNativeKernels() always fills them.
   /** openblas_get_config(), e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64" */
@@ -96,6 +104,10 @@ interface NativeAddon extends Omit<Kernels, 'backend' | 'tier'> {
   readonly abiVersion: number;
   buildInfo(): NativeBuild;
   gemmBuiltin: GemmFn;
+  gemmBf16: GemmFn;
+  linearActBf16: Kernels['linearAct'];
+  linearBackwardBf16: Kernels['linearBackward'];
+  bf16Support(): NativeBf16;
   /** only in the OpenBLAS tier */
   openblasCorename?(): string;
   openblasConfig?(): string;
@@ -221,9 +233,10 @@ export function loadNativeAddon(path: string): NativeLoad {
       reason: `${path} is stale (ABI ${String(addon?.abiVersion)}, expected ${NATIVE_ABI_VERSION}): rebuild it with npm run install -w @sweeplab/nn-core`,
     };
   }
-  let core: string | null, config: string | null, threads: number | null, build: NativeBuild;
+  let core: string | null, config: string | null, threads: number | null, build: NativeBuild, bf16: NativeBf16;
   try {
     build = addon.buildInfo();
+    bf16 = addon.bf16Support();
     core = addon.openblasCorename?.() ?? null;
     config = addon.openblasConfig?.() ?? null;
     threads = addon.openblasNumThreads?.() ?? null;
@@ -263,7 +276,9 @@ export function loadNativeAddon(path: string): NativeLoad {
     momentumStep: addon.momentumStep,
     adamStep: addon.adamStep,
   });
-  return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice, build, gemmBuiltin: addon.gemmBuiltin };
+  const bf16Kernels = bf16.kernel === null ? null : withBf16Gemm(kernels, addon.gemmBf16, addon.linearActBf16, addon.linearBackwardBf16,
+    `${kernels.label}, bfloat16 ${bf16.kernel === 'amx' ? 'AMX' : 'AVX512_BF16'}`);
+  return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice, build, gemmBuiltin: addon.gemmBuiltin, bf16, bf16Kernels };
 }
 
 let cached: NativeLoad | null = null;
