@@ -13,7 +13,7 @@ import { createMlp } from '../model.js';
 import { Rng } from '../rng.js';
 import { blobs } from '../testing/naive.js';
 import { train } from '../train.js';
-import type { ModelSpec } from '../types.js';
+import type { DType, KernelChoice, ModelSpec } from '../types.js';
 import { jsBf16Kernels, roundBf16 } from './bf16.js';
 import { bf16Support, bf16SupportFrom, COMPILER_HINT } from './index.js';
 import { jsKernels } from './js.js';
@@ -158,7 +158,7 @@ test('bfloat16 training learns like float32 and differs from it (the GEMM inputs
   const spec: ModelSpec = { layers: [3, 16, 3], activation: 'relu', output: 'softmax', loss: 'cross-entropy' };
   const tr = blobs(new Rng(4), 300, 3, 3, 0.7, 'float32');
   const opts = { optimizer: 'momentum', batch: 20, lr: 0.1, epochs: 8, l2: 0, seed: 2 } as const;
-  const runs = [['float32', 'auto'], ['bfloat16', 'js'], ...(bf16Support().supported ? [['bfloat16', 'native']] : [])] as const;
+  const runs: Array<[DType, KernelChoice]> = [['float32', 'auto'], ['bfloat16', 'js'], ...(bf16Support().supported ? [['bfloat16', 'native'] as [DType, KernelChoice]] : [])];
   const res = runs.map(([dtype, kernels]) => {
     const m = createMlp(spec, { dtype, init: 'he', seed: 3, kernels });
     return { m, r: train(m, { train: tr, numClasses: 3 }, opts) };
