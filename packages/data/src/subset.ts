@@ -1,6 +1,8 @@
 // Subset selection: which rows of a file a split uses, in which order. Pure functions of the spec and labels.
 import { DataSpecError } from './errors.js';
+import { countClasses } from './preprocess.js';
 import { seededRng, type IntRng } from './rng.js';
+import { byteAt, u32At } from './typed.js';
 import type { SubsetSpec } from './types.js';
 
 export type SampleKind = 'first' | 'random' | 'stratified';
@@ -78,16 +80,15 @@ export function resolveValidation(v: number | undefined, trainCount: number): nu
 export function stratifiedQuotas(available: readonly number[], count: number): number[] {
   const total = available.reduce((a, b) => a + b, 0);
   const quotas = available.map((a) => Math.floor((count * a) / total));
-  let left = count - quotas.reduce((a, b) => a + b, 0);
-  const order = available
-    .map((a, c) => ({ c, rem: (count * a) % total }))
-    .sort((p, q) => q.rem - p.rem || p.c - q.c);
-  for (const { c } of order) {
-    if (left === 0) break;
-    quotas[c]! += 1;
-    left -= 1;
-  }
-  return quotas;
+  const left = count - quotas.reduce((a, b) => a + b, 0); // < number of classes
+  const plusOne = new Set(
+    available
+      .map((a, c) => ({ c, rem: (count * a) % total }))
+      .sort((p, q) => q.rem - p.rem || p.c - q.c)
+      .slice(0, left)
+      .map(({ c }) => c),
+  );
+  return quotas.map((q, c) => (plusOne.has(c) ? q + 1 : q));
 }
 
 /** Moves `k` uniformly drawn elements of `pool` to its front (partial Fisher-Yates), in place. */
@@ -95,8 +96,8 @@ function drawFront(pool: Uint32Array, k: number, rng: IntRng): void {
   const m = pool.length;
   for (let i = 0; i < k; i++) {
     const j = i + rng.int(m - i);
-    const t = pool[i]!;
-    pool[i] = pool[j]!;
+    const t = u32At(pool, i);
+    pool[i] = u32At(pool, j);
     pool[j] = t;
   }
 }
@@ -120,22 +121,32 @@ export function selectIndices(sub: ResolvedSubset, labels: Uint8Array, numClasse
     drawFront(pool, count, rng);
     return pool.slice(0, count);
   }
-  // stratified: per-class pools in file order, a share drawn from each, then the union shuffled.
-  const available = new Array<number>(numClasses).fill(0);
-  for (let i = offset; i < total; i++) available[labels[i]!]! += 1;
+  // stratified: per-class pools in file order, a share drawn from each, then the union shuffled. The pools are the
+  // runs of one array holding [offset, total) sorted by class (a counting sort, stable: file order within a class).
+  const available = countClasses(labels.subarray(offset), numClasses);
   const quotas = stratifiedQuotas(available, count);
-  const pools = available.map((a) => new Uint32Array(a));
-  const fill = new Array<number>(numClasses).fill(0);
+  const byClass = new Uint32Array(total - offset);
+  const end = new Uint32Array(numClasses); // write cursor of each class's run; after the fill, where the run ends
+  let runStart = 0;
+  for (const [c, a] of available.entries()) {
+    end[c] = runStart;
+    runStart += a;
+  }
   for (let i = offset; i < total; i++) {
-    const c = labels[i]!;
-    pools[c]![fill[c]!++] = i;
+    const c = byteAt(labels, i);
+    const w = u32At(end, c);
+    byClass[w] = i;
+    end[c] = w + 1;
   }
   const out = new Uint32Array(count);
   let o = 0;
-  for (let c = 0; c < numClasses; c++) {
-    drawFront(pools[c]!, quotas[c]!, rng);
-    out.set(pools[c]!.subarray(0, quotas[c]!), o);
-    o += quotas[c]!;
+  let from = 0;
+  for (const [c, quota] of quotas.entries()) {
+    const pool = byClass.subarray(from, u32At(end, c));
+    drawFront(pool, quota, rng);
+    out.set(pool.subarray(0, quota), o);
+    o += quota;
+    from += pool.length;
   }
   drawFront(out, count, rng);
   return out;

