@@ -73,6 +73,35 @@ static uint16_t *bf16_grow(uint16_t **p, size_t *cap, size_t n)
 /* 16 floats -> 16 bf16 (RNE, DAZ) */
 NNC_BF16_TARGET static inline __m256i bf16_cvt16(__m512 v) { return (__m256i)_mm512_cvtneps_pbh(v); }
 
+/* In-register transpose of a 16 x 16 matrix of 32-bit elements: r[i] = row i in, column i out. */
+NNC_BF16_TARGET static inline void tr16x16_epi32(__m512i r[16])
+{
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    /* now r[4a + b] holds, in each 128-bit lane L, elements (rows 4L'..) ... : combine 128-bit lanes */
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);      /* lanes 0,2 of r[i], lanes 0,2 of r[i+4] */
+        t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);  /* lanes 1,3 */
+        t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+
 /* Packs op(A) (M, K) into ap: Mp rows (M rounded up to 16) of Kp bf16 (K rounded up to 32), zero padded.
  * A: (M, K) with leading dimension lda, or (K, M) when ta. */
 NNC_BF16_TARGET static void bf16_pack_a(uint16_t *restrict ap, const float *restrict A, size_t lda, int ta, int M,
@@ -88,29 +117,20 @@ NNC_BF16_TARGET static void bf16_pack_a(uint16_t *restrict ap, const float *rest
             for (; k < Kp; k++) d[k] = 0;
         }
     } else {
-        /* op(A)[i, k] = A[k, i]: blocks of 16 k x 16 i, transposed through a small buffer */
+        /* op(A)[i, k] = A[k, i]: blocks of 16 k x 16 i, transposed in registers, then converted row by row */
         for (int i0 = 0; i0 < M; i0 += 16) {
             const int iw = M - i0 < 16 ? M - i0 : 16;
+            const __mmask16 im = (__mmask16)((1u << iw) - 1);
             for (int k0 = 0; k0 < K; k0 += 16) {
                 const int kw = K - k0 < 16 ? K - k0 : 16;
-                uint16_t t[16][16];
-                for (int k = 0; k < kw; k++) {
-                    const float *a = A + (size_t)(k0 + k) * lda + i0;
-                    if (iw == 16) {
-                        _mm256_storeu_si256((__m256i *)t[k], bf16_cvt16(_mm512_loadu_ps(a)));
-                    } else {
-                        for (int i = 0; i < iw; i++) t[k][i] = nnc_f32_to_bf16(a[i]);
-                    }
-                }
-                for (int i = 0; i < iw; i++) {
-                    uint16_t *d = ap + (size_t)(i0 + i) * Kp + k0;
-                    for (int k = 0; k < kw; k++) d[k] = t[k][i];
-                }
+                __m512i r[16];
+                for (int k = 0; k < 16; k++)
+                    r[k] = k < kw ? _mm512_castps_si512(_mm512_maskz_loadu_ps(im, A + (size_t)(k0 + k) * lda + i0)) : _mm512_setzero_si512();
+                tr16x16_epi32(r);
+                for (int i = 0; i < iw; i++) _mm256_storeu_si256((__m256i *)(ap + (size_t)(i0 + i) * Kp + k0), bf16_cvt16(_mm512_castsi512_ps(r[i])));
             }
-            for (int i = 0; i < iw; i++) {
-                uint16_t *d = ap + (size_t)(i0 + i) * Kp;
-                for (int k = K; k < Kp; k++) d[k] = 0;
-            }
+            const int kr = (K + 15) / 16 * 16;
+            for (int i = 0; i < iw; i++) memset(ap + (size_t)(i0 + i) * Kp + kr, 0, (size_t)(Kp - kr) * 2);
         }
     }
     for (int i = M; i < Mp; i++) memset(ap + (size_t)i * Kp, 0, (size_t)Kp * 2);
@@ -146,31 +166,52 @@ NNC_BF16_TARGET static void bf16_pack_b(uint16_t *restrict bp, const float *rest
                 }
             }
         } else {
-            /* op(B)[k, j] = B[j, k]: a (k, k+1) pair is adjacent in row j of B */
-            for (int j = 0; j < 16; j++) {
-                const float *b = j < w ? B + (size_t)(j0 + j) * ldb : NULL;
-                for (int p = 0; p < Kp / 2; p++) {
-                    const int k = 2 * p;
-                    d[(size_t)p * 32 + 2 * j] = (b && k < K) ? nnc_f32_to_bf16(b[k]) : 0;
-                    d[(size_t)p * 32 + 2 * j + 1] = (b && k + 1 < K) ? nnc_f32_to_bf16(b[k + 1]) : 0;
+            /* op(B)[k, j] = B[j, k]: for 32 k (16 pairs) of each of the 16 rows j, convert to 16 bf16 pairs, then a
+             * 16 x 16 transpose of the pairs gives 16 VNNI rows (one per pair) */
+            for (int k0 = 0; k0 < Kp; k0 += 32) {
+                const int kw = K - k0 < 0 ? 0 : (K - k0 < 32 ? K - k0 : 32);
+                const __mmask16 lo = (__mmask16)(kw >= 16 ? 0xffff : (1u << kw) - 1);
+                const __mmask16 hi = (__mmask16)(kw >= 32 ? 0xffff : kw > 16 ? (1u << (kw - 16)) - 1 : 0);
+                __m512i r[16];
+                for (int j = 0; j < 16; j++) {
+                    if (j < w && kw > 0) {
+                        const float *b = B + (size_t)(j0 + j) * ldb + k0;
+                        r[j] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, b + 16), _mm512_maskz_loadu_ps(lo, b));
+                    } else {
+                        r[j] = _mm512_setzero_si512();
+                    }
                 }
+                tr16x16_epi32(r);
+                for (int p = 0; p < 16; p++) _mm512_storeu_si512((void *)(d + (size_t)(k0 / 2 + p) * 32), r[p]);
             }
         }
     }
 }
 
-/* Stores a block of C from t (rows x 32 floats, row stride 32): C = alpha·t + beta·C, then the epilogue. */
-static void bf16_store(float *C, size_t ldc, const float *t, int rows, int cols, float alpha, float beta,
-                       const epi_t_f32 *e, int j0, size_t c_off)
+/* Stores a block of C from t (rows x 32 floats, row stride 32): C = alpha·t + beta·C, then the epilogue, with
+ * the operations of epi1 (so bit for bit the unfused bias_act / act_backward), 16 columns at a time. */
+NNC_BF16_TARGET static void bf16_store(float *C, size_t ldc, const float *t, int rows, int cols, float alpha, float beta,
+                                       const epi_t_f32 *e, int j0, size_t c_off)
 {
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), z = _mm512_setzero_ps();
     for (int r = 0; r < rows; r++) {
         float *cr = C + (size_t)r * ldc;
-        for (int j = 0; j < cols; j++) {
-            float x = t[r * 32 + j];
-            if (alpha != 1.0f) x = alpha * x;
-            if (beta != 0.0f) x = x + beta * cr[j];
-            if (e) x = epi1_f32(x, e, c_off + (size_t)r * ldc + j, j0 + j);
-            cr[j] = x;
+        for (int c0 = 0; c0 < cols; c0 += 16) {
+            const int w = cols - c0 < 16 ? cols - c0 : 16;
+            const __mmask16 m = (__mmask16)(w == 16 ? 0xffff : (1u << w) - 1);
+            __m512 x = _mm512_loadu_ps(t + r * 32 + c0);
+            if (alpha != 1.0f) x = _mm512_mul_ps(va, x);
+            if (beta != 0.0f) x = _mm512_add_ps(x, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m, cr + c0)));
+            if (e) {
+                if (e->kind == EPI_BIAS || e->kind == EPI_BIAS_RELU) {
+                    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias + j0 + c0));
+                    if (e->kind == EPI_BIAS_RELU) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_LT_OQ), z);
+                } else if (e->kind == EPI_MASK_POS) {
+                    const __m512 mk = _mm512_maskz_loadu_ps(m, e->mask + c_off + (size_t)r * ldc + c0);
+                    x = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mk, z, _CMP_GT_OQ), x);
+                }
+            }
+            _mm512_mask_storeu_ps(cr + c0, m, x);
         }
     }
 }
