@@ -66,7 +66,7 @@ it('the HTML report renders in headless Chromium from disk', {
     // the sort script works: test accuracy ascending puts the worst finished trial first, empty cells last
     const firstRow = () => page.evaluate(() => {
       const rows = document.querySelectorAll('table.trials tbody tr');
-      return [rows[0].querySelector('td')?.textContent, rows[rows.length - 1].querySelector('td')?.textContent];
+      return [rows[0]?.querySelector('td')?.textContent, rows[rows.length - 1]?.querySelector('td')?.textContent];
     });
     assert.deepEqual(await firstRow(), ['1', '10']);
     await page.click('table.trials th:has-text("test acc") >> nth=0');

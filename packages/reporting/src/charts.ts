@@ -24,7 +24,7 @@ export async function renderSvg(spec: TopLevelSpec, name: string, warnings: stri
     warnings.push(`${name}: ${String(level)} ${input.map(String).join(' ')}`);
   };
   const logger = vega.logger(vega.Warn, undefined, handler);
-  const vg = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec, { logger }).spec;
+  const vg = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } }, { logger }).spec;
   const view = new vega.View(vega.parse(vg), { renderer: 'none', logger });
   try {
     return scopeIds(await view.toSVG(), `c-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`);
@@ -40,7 +40,7 @@ export async function renderSvg(spec: TopLevelSpec, name: string, warnings: stri
  */
 export function scopeIds(svg: string, prefix: string): string {
   const map = new Map<string, string>();
-  for (const m of svg.matchAll(/\sid="([^"]+)"/g)) if (!map.has(m[1])) map.set(m[1], `${prefix}-${map.size + 1}`);
+  for (const [, id] of svg.matchAll(/\sid="([^"]+)"/g)) if (id !== undefined && !map.has(id)) map.set(id, `${prefix}-${map.size + 1}`);
   if (map.size === 0) return svg;
   return svg
     .replace(/(\sid=")([^"]+)(")/g, (m, a: string, id: string, c: string) => (map.has(id) ? a + map.get(id) + c : m))

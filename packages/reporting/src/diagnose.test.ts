@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classPriorCost, diagnose, RULE_IDS } from './diagnose.js';
-import { CLASS_COUNTS_30K, epochRow, healthyRun, questionRun, withRows } from './testing/fixtures.js';
+import { at, CLASS_COUNTS_30K, epochRow, healthyRun, questionRun, withRows } from './testing/fixtures.js';
 import type { DiagnoseInput, EpochRow, Finding, RuleId } from './types.js';
 
 const find = (fs: Finding[], rule: RuleId) => fs.find((f) => f.rule === rule);
@@ -28,12 +28,12 @@ describe('the fixtures reproduce the measured facts of the question', () => {
   });
   it('lr 2: 6.990 -> ≈ 3.25 in 5 iterations; lr 1e-4: 6.990 -> 6.988', () => {
     const a = questionRun().epochs;
-    assert.ok(Math.abs((a[0].cost as number) - 6.99) < 0.001);
-    assert.ok(Math.abs((a[5].cost as number) - 3.249) < 0.01);
+    assert.ok(Math.abs((at(a, 0).cost as number) - 6.99) < 0.001);
+    assert.ok(Math.abs((at(a, 5).cost as number) - 3.249) < 0.01);
     const b = questionRun({ lr: 1e-4 }).epochs;
-    assert.ok(Math.abs((b[5].cost as number) - 6.988) < 0.001, `lr 1e-4 ends at ${b[5].cost}`);
+    assert.ok(Math.abs((at(b, 5).cost as number) - 6.988) < 0.001, `lr 1e-4 ends at ${at(b, 5).cost}`);
     // λ/(2N)Σw² is a negligible share of the cost
-    assert.ok((a[5].l2Term as number) / (a[5].cost as number) < 1e-3);
+    assert.ok((at(a, 5).l2Term as number) / (at(a, 5).cost as number) < 1e-3);
   });
 });
 
@@ -107,11 +107,11 @@ describe('lr-too-large', () => {
   });
   it('warns when the cost oscillates', () => {
     const costs = [2.3, 1.5, 1.9, 1.2, 1.7, 1.1, 1.6, 1.0, 1.5, 0.9, 1.4];
-    assert.equal(severityOf(withRows(h, (_r, i) => ({ cost: costs[i], loss: costs[i] })), 'lr-too-large'), 'warning');
+    assert.equal(severityOf(withRows(h, (_r, i) => ({ cost: at(costs, i), loss: at(costs, i) })), 'lr-too-large'), 'warning');
   });
   it('is critical when the cost ends above where it started', () => {
     const costs = [2.3, 2.5, 2.8, 3.0, 3.3, 3.6, 4.0, 4.4, 4.9, 5.5, 6.0];
-    assert.equal(severityOf(withRows(h, (_r, i) => ({ cost: costs[i], loss: costs[i] })), 'lr-too-large'), 'critical');
+    assert.equal(severityOf(withRows(h, (_r, i) => ({ cost: at(costs, i), loss: at(costs, i) })), 'lr-too-large'), 'critical');
   });
   it('does not trigger on a steady decrease or on sub-1 % noise', () => {
     assert.equal(severityOf(h, 'lr-too-large'), null);
@@ -142,7 +142,7 @@ describe('too-few-iterations', () => {
   it('is critical for 5 full-batch updates', () => assert.equal(severityOf(questionRun(), 'too-few-iterations'), 'critical'));
   it('warns when the cost and the test accuracy are still rising at the last epoch', () => {
     const h = healthyRun();
-    const rising = withRows(h, (r, i) => (i === 10 ? { testAcc: (h.epochs[9].testAcc as number) + 0.01 } : {}));
+    const rising = withRows(h, (r, i) => (i === 10 ? { testAcc: (at(h.epochs, 9).testAcc as number) + 0.01 } : {}));
     assert.equal(severityOf(rising, 'too-few-iterations'), 'warning');
   });
   it('is only info when test accuracy has flattened (healthy run)', () => assert.equal(severityOf(healthyRun(), 'too-few-iterations'), 'info'));
@@ -280,9 +280,9 @@ describe('diagnose', () => {
   it('orders findings by severity, then by rule id order', () => {
     const fs = diagnose(questionRun({ lr: 1e-4 }));
     const rank = { critical: 0, warning: 1, info: 2 };
-    for (let i = 1; i < fs.length; i++) {
-      const a = fs[i - 1];
-      const b = fs[i];
+    for (const [i, b] of fs.entries()) {
+      if (i === 0) continue;
+      const a = at(fs, i - 1);
       assert.ok(rank[a.severity] < rank[b.severity] || (rank[a.severity] === rank[b.severity] && RULE_IDS.indexOf(a.rule) < RULE_IDS.indexOf(b.rule)));
     }
   });

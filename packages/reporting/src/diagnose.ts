@@ -138,7 +138,6 @@ interface Ctx {
   diverged: boolean;
   running: boolean;
   layers: number[];
-  numClasses: number;
   classFreq: number[] | null;
   priorCost: number | null;
   trainSize: number | null;
@@ -185,13 +184,12 @@ function buildCtx(input: DiagnoseInput): Ctx {
   const diverged = input.status === 'diverged' || badRow !== undefined;
   const running = input.status === 'running' || input.status === 'pending';
   const layers = config.model.layers;
-  const numClasses = layers[layers.length - 1];
   const counts = input.summary.classCounts;
   const total = counts.reduce((a, b) => a + b, 0);
   const classFreq = total > 0 ? counts.map((c) => c / total) : null;
   const priorCost = finite(input.summary.priorCost) ?? classPriorCost(counts, config.model.output, config.model.loss);
   const trainSize = finite(input.summary.trainSize) ?? configTrainSize(config);
-  const last = fin.length ? fin[fin.length - 1] : null;
+  const last = fin.at(-1) ?? null;
   const lastTrainAcc = last ? finite(last.trainAcc) : null;
 
   // updates: recorded ones for a finished trial, the planned ones while it runs
@@ -204,11 +202,11 @@ function buildCtx(input: DiagnoseInput): Ctx {
   }
   return {
     input, config, rows, fin,
-    first: fin.length ? fin[0] : null,
+    first: fin[0] ?? null,
     last,
     epoch0: rows.find((r) => r.epoch === 0) ?? null,
     divergedAt: badRow ? badRow.epoch : null,
-    diverged, running, layers, numClasses, classFreq, priorCost, trainSize, updates, lastTrainAcc,
+    diverged, running, layers, classFreq, priorCost, trainSize, updates, lastTrainAcc,
     wellFit: lastTrainAcc !== null && lastTrainAcc >= WELL_FIT_TRAIN_ACC,
   };
 }
@@ -224,6 +222,37 @@ function finiteList(a: ReadonlyArray<number | null> | null | undefined): number[
   return out;
 }
 
+/** [a[i], b[i]] for each i; null unless a and b have the same length. */
+function zip<A, B>(a: readonly A[], b: readonly B[]): [A, B][] | null {
+  if (a.length !== b.length) return null;
+  const out: [A, B][] = [];
+  for (const [i, x] of a.entries()) {
+    const y = b[i];
+    if (y === undefined) return null;
+    out.push([x, y]);
+  }
+  return out;
+}
+
+/** The middle of an ascending list (the mean of the two middle values for an even length); null if empty. */
+function medianOfSorted(a: readonly number[]): number | null {
+  const lo = a[(a.length - 1) >> 1];
+  const hi = a[a.length >> 1];
+  if (lo === undefined || hi === undefined) return null;
+  return a.length % 2 ? hi : (lo + hi) / 2;
+}
+
+/** Number of weights of each layer: layers[l] · layers[l + 1]. */
+function weightCounts(layers: readonly number[]): number[] {
+  const out: number[] = [];
+  let nIn: number | null = null;
+  for (const n of layers) {
+    if (nIn !== null) out.push(nIn * n);
+    nIn = n;
+  }
+  return out;
+}
+
 const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
 const lossOf = (r: EpochRow) => finite(r.loss) ?? finite(r.cost);
 const heldOutAcc = (r: EpochRow) => finite(r.testAcc) ?? finite(r.valAcc);
@@ -233,10 +262,8 @@ const pct = (x: number) => (x !== 0 && Math.abs(x) < 1e-4 ? `${fmtNum(x * 100, 2
 
 /** Relative decrease of the cost per epoch between the last two finite rows (null with < 2 rows). */
 function lastRelDrop(ctx: Ctx): number | null {
-  const n = ctx.fin.length;
-  if (n < 2) return null;
-  const a = ctx.fin[n - 2];
-  const b = ctx.fin[n - 1];
+  const [a, b] = ctx.fin.slice(-2);
+  if (a === undefined || b === undefined) return null;
   const ca = a.cost as number;
   const cb = b.cost as number;
   if (ca === 0) return null;
@@ -267,7 +294,8 @@ function collapseStats(ctx: Ctx): CollapseStats | null {
   if (meanOutput === 0) return null;
   const ratio = meanStd / Math.abs(meanOutput);
   const freq = ctx.classFreq;
-  const maxFreqDev = freq && freq.length === means.length ? Math.max(...means.map((m, k) => Math.abs(m - freq[k]))) : null;
+  const pairs = freq ? zip(means, freq) : null;
+  const maxFreqDev = pairs ? Math.max(...pairs.map(([m, f]) => Math.abs(m - f))) : null;
   const loss = lossOf(r);
   const costGap = ctx.priorCost !== null && ctx.priorCost > 0 && loss !== null ? (loss - ctx.priorCost) / ctx.priorCost : null;
   return {
@@ -327,10 +355,14 @@ function lrTooLarge(ctx: Ctx): Finding | null {
   if (c.length < 3 || firstCost === null || lastCost === null) return null;
   let rises = 0;
   let maxRise = 0;
-  for (let i = 1; i < c.length; i++) {
-    const rel = c[i - 1] !== 0 ? (c[i] - c[i - 1]) / Math.abs(c[i - 1]) : 0;
-    if (rel > COST_RISE_TOL) rises++;
-    maxRise = Math.max(maxRise, rel);
+  let prev: number | null = null;
+  for (const cost of c) {
+    if (prev !== null) {
+      const rel = prev !== 0 ? (cost - prev) / Math.abs(prev) : 0;
+      if (rel > COST_RISE_TOL) rises++;
+      maxRise = Math.max(maxRise, rel);
+    }
+    prev = cost;
   }
   const steps = c.length - 1;
   const endRel = firstCost !== 0 ? (lastCost - firstCost) / Math.abs(firstCost) : 0;
@@ -369,9 +401,10 @@ function tooFewIterations(ctx: Ctx): Finding | null {
   const collapse = collapseStats(ctx);
   const atPrior = collapse !== null && collapse.constant && (collapse.nearFreq || collapse.nearPrior);
   let testGain: number | null = null;
-  if (ctx.fin.length >= 2) {
-    const a = heldOutAcc(ctx.fin[ctx.fin.length - 2]);
-    const b = heldOutAcc(ctx.fin[ctx.fin.length - 1]);
+  const [before, after] = ctx.fin.slice(-2);
+  if (before !== undefined && after !== undefined) {
+    const a = heldOutAcc(before);
+    const b = heldOutAcc(after);
     if (a !== null && b !== null) testGain = b - a;
   }
   const testRising = testGain === null || testGain > TEST_STILL_RISING;
@@ -416,8 +449,9 @@ function regularizationDominates(ctx: Ctx): Finding | null {
   let shrink: number | null = null;
   const w0 = ctx.first ? finiteList(ctx.first.weightNorm) : null;
   const w1 = finiteList(ctx.last.weightNorm);
-  if (w0 && w1 && w0.length === w1.length && ctx.first !== ctx.last && w0.every((x) => x > 0)) {
-    shrink = Math.max(...w1.map((x, i) => x / w0[i])); // the least-shrunk layer: all layers shrank at least this much
+  const norms = w0 && w1 ? zip(w1, w0) : null;
+  if (norms && ctx.first !== ctx.last && norms.every(([, before]) => before > 0)) {
+    shrink = Math.max(...norms.map(([after, before]) => after / before)); // the least-shrunk layer: all layers shrank at least this much
   }
   const shrunk = shrink !== null && shrink < WEIGHT_SHRINK_RATIO;
   if (share === null && shrink === null) return null;
@@ -440,8 +474,8 @@ function regularizationDominates(ctx: Ctx): Finding | null {
 function tooLittleCapacity(ctx: Ctx): Finding | null {
   const layers = ctx.layers;
   const hidden = layers.slice(1, -1);
-  if (hidden.length === 0) return null; // logistic regression is the baseline itself
-  const k = ctx.numClasses;
+  const k = layers.at(-1); // the number of classes
+  if (hidden.length === 0 || k === undefined) return null; // logistic regression is the baseline itself
   const narrowest = Math.min(...hidden);
   const narrowLayer = hidden.indexOf(narrowest) + 1;
   const narrow = narrowest < k;
@@ -491,10 +525,11 @@ function poorInit(ctx: Ctx): Finding | null {
   let fromConfig = false;
   const wm = r0 ? finiteList(r0.weightMean) : null;
   const wn = r0 ? finiteList(r0.weightNorm) : null;
-  if (wm && wn && wm.length === nW && wn.length === nW) {
-    for (let l = 0; l < nW; l++) {
-      const n = layers[l] * layers[l + 1];
-      const ratio = wn[l] === 0 ? 1 : (Math.abs(wm[l]) * Math.sqrt(n)) / wn[l];
+  const meanNorm = wm && wn && wm.length === nW ? zip(wm, wn) : null;
+  const perLayer = meanNorm ? zip(meanNorm, weightCounts(layers)) : null;
+  if (perLayer) {
+    for (const [l, [[wMean, wNorm], n]] of perLayer.entries()) {
+      const ratio = wNorm === 0 ? 1 : (Math.abs(wMean) * Math.sqrt(n)) / wNorm;
       if (ratio > ONE_SIGN_RATIO) oneSign++;
       if (ratio > IDENTICAL_RATIO && n > 1) identical = true;
       if (ratio > worstRatio + 1e-9) { worstRatio = ratio; worstLayer = l; } // ties: the first layer
@@ -518,8 +553,8 @@ function poorInit(ctx: Ctx): Finding | null {
   const evidence: Finding['evidence'] = {
     layer: worstLayer >= 0 ? worstLayer + 1 : null,
     signRatio: worstRatio >= 0 ? worstRatio : null,
-    weightMean: wm && worstLayer >= 0 ? wm[worstLayer] : null,
-    weightNorm: wn && worstLayer >= 0 ? wn[worstLayer] : null,
+    weightMean: wm?.[worstLayer] ?? null,
+    weightNorm: wn?.[worstLayer] ?? null,
     oneSignLayers: oneSign,
     saturationAtInit: maxSat0,
     source: fromConfig ? 'config' : 'epoch 0',
@@ -532,19 +567,20 @@ function poorInit(ctx: Ctx): Finding | null {
     parts.push(`${oneSign} of ${nW} layers start with weights all of one sign (|mean|·√n/‖W‖ = ${fmtNum(worstRatio, 3)} in layer ${worstLayer + 1}; a zero-mean init gives ≈ 0): with inputs that are mostly of one sign (MNIST background pixels) every hidden unit receives nearly the same input, so the units start nearly identical.`);
   }
   if (saturating) {
-    parts.push(`${pct(maxSat0 as number)} of the hidden units are ${act === 'relu' || act === 'leaky-relu' ? 'dead' : 'saturated (|z| > 5)'} before training starts: the init scale is too large.`);
+    parts.push(`${pct(maxSat0)} of the hidden units are ${act === 'relu' || act === 'leaky-relu' ? 'dead' : 'saturated (|z| > 5)'} before training starts: the init scale is too large.`);
   }
   parts.push(`Use a zero-mean init scaled to the fan-in: model.init: ${zeroMean}.`);
   return finding('poor-init', severity, evidence, parts.join(' '));
 }
 
 function lastHiddenStat(ctx: Ctx): { value: number; layer: number; epoch: number } | null {
-  const r = ctx.last ?? (ctx.rows.length ? ctx.rows[ctx.rows.length - 1] : null);
+  const r = ctx.last ?? ctx.rows.at(-1);
   const s = r ? finiteList(r.saturation) : null;
-  if (!r || !s || s.length === 0) return null;
-  let layer = 0;
-  for (let i = 1; i < s.length; i++) if (s[i] > s[layer]) layer = i;
-  return { value: s[layer], layer: layer + 1, epoch: r.epoch };
+  if (!r || !s) return null;
+  // the first layer with the largest value
+  let best: { value: number; layer: number } | null = null;
+  for (const [i, value] of s.entries()) if (best === null || value > best.value) best = { value, layer: i + 1 };
+  return best && { ...best, epoch: r.epoch };
 }
 
 function saturation(ctx: Ctx): Finding | null {
@@ -575,31 +611,33 @@ function vanishingGradients(ctx: Ctx): Finding | null {
   const ratios: number[] = [];
   for (const r of ctx.fin) {
     const g = finiteList(r.gradNorm);
-    if (!g || g.length !== nW || !(g[nW - 1] > 0)) continue;
-    ratios.push(g[0] / g[nW - 1]);
+    const [first] = g ?? [];
+    const last = g?.at(-1);
+    if (!g || g.length !== nW || first === undefined || last === undefined || !(last > 0)) continue;
+    ratios.push(first / last);
   }
-  if (ratios.length === 0) return null;
   ratios.sort((a, b) => a - b);
   const m = ratios.length;
-  const median = m % 2 ? ratios[(m - 1) / 2] : (ratios[m / 2 - 1] + ratios[m / 2]) / 2;
-  if (median >= VANISHING_WARNING) return null;
+  const median = medianOfSorted(ratios);
+  if (median === null || median >= VANISHING_WARNING) return null;
   const g = ctx.last ? finiteList(ctx.last.gradNorm) : null;
   return finding('vanishing-gradients', median < VANISHING_CRITICAL ? 'critical' : 'warning', {
     medianFirstOverLastGradNorm: median,
-    firstLayerGradNorm: g ? g[0] : null,
-    lastLayerGradNorm: g ? g[nW - 1] : null,
+    firstLayerGradNorm: g?.[0] ?? null,
+    lastLayerGradNorm: g?.[nW - 1] ?? null,
     epochsUsed: m,
   }, `The first layer's gradient norm is ${fmtNum(median, 2)} × the last layer's (median over ${m} epochs): the early layers learn ${fmtNum(1 / median, 2)}× slower. Use a zero-mean fan-in scaled init (model.init: ${ctx.config.model.activation === 'relu' ? 'he' : 'xavier'}), relu hidden units, or an optimizer with per-parameter step sizes (train.optimizer: adam).`);
 }
 
 function overfitting(ctx: Ctx): Finding | null {
   const rows = ctx.fin.filter((r) => finite(r.trainAcc) !== null && heldOutAcc(r) !== null);
-  if (rows.length === 0) return null;
-  const last = rows[rows.length - 1];
+  const [first] = rows;
+  const last = rows.at(-1);
+  if (first === undefined || last === undefined) return null;
   const train = last.trainAcc as number;
   const test = heldOutAcc(last) as number;
   const gap = train - test;
-  let best = rows[0];
+  let best = first;
   for (const r of rows) if ((heldOutAcc(r) as number) > (heldOutAcc(best) as number)) best = r;
   const drop = (heldOutAcc(best) as number) - test;
   const trainRose = train > (best.trainAcc as number);

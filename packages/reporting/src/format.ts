@@ -7,7 +7,7 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 /** Escape text for HTML element content and double- or single-quoted attribute values. */
 export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
 /**
@@ -18,7 +18,7 @@ export function escapeHtml(value: unknown): string {
 export function escapeMd(value: unknown): string {
   return String(value)
     .replace(/\s*\r?\n\s*/g, ' ')
-    .replace(/[&<>]/g, (c) => HTML_ESCAPES[c])
+    .replace(/[&<>]/g, (c) => HTML_ESCAPES[c] ?? c)
     .replace(/([\\`*_[\]|~])/g, '\\$1')
     .replace(/^(\s*)([#+-])/, '$1\\$2')
     .replace(/^(\s*\d+)\./, '$1\\.');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { prepare } from './analysis.js';
 import { planCharts, renderReport } from './report.js';
-import { questionRun, syntheticSweep, XSS } from './testing/fixtures.js';
+import { at, questionRun, syntheticSweep, XSS } from './testing/fixtures.js';
 import type { EpochRow, Finding, ReportInput, TrialRow } from './types.js';
 
 const EXPECTED_CHARTS = [
@@ -11,25 +11,31 @@ const EXPECTED_CHARTS = [
 ];
 
 /** Text content of the SVG <text> elements (still entity-encoded, as written). */
-const svgTexts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+const svgTexts = (svg: string): string[] => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map(([, text = '']) => text);
 
 describe('renderReport on a small sweep (2 swept parameters × 2 seeds, a diverged, a failed and a pending trial)', async () => {
   const input = syntheticSweep();
   const out = await renderReport(input);
+  /** The SVG of one chart, asserted to exist. */
+  const chart = (name: string): string => {
+    const svg = out.charts[name];
+    assert.ok(svg !== undefined, `no chart ${name}`);
+    return svg;
+  };
 
   it('renders every chart section without vega warnings', () => {
     assert.deepEqual(Object.keys(out.charts), EXPECTED_CHARTS);
     assert.deepEqual(out.warnings, []);
     for (const name of EXPECTED_CHARTS) {
       assert.ok(out.html.includes(`data-chart="${name}"><svg`), `${name} is inlined in the HTML`);
-      assert.match(out.charts[name], /^<svg [^>]*class="marks"/);
+      assert.match(chart(name), /^<svg [^>]*class="marks"/);
     }
     // the marks each chart must hold
-    assert.ok((out.charts['curves-best'].match(/class="mark-line role-mark/g) ?? []).length >= 2);
-    assert.ok(out.charts['effect-model.layers'].includes('mark-symbol'));
-    assert.ok(out.charts['heatmap-model.layers-train.lr'].includes('mark-rect'));
+    assert.ok((chart('curves-best').match(/class="mark-line role-mark/g) ?? []).length >= 2);
+    assert.ok(chart('effect-model.layers').includes('mark-symbol'));
+    assert.ok(chart('heatmap-model.layers-train.lr').includes('mark-rect'));
     // 10 × 10 confusion cells, each labelled with its count; the diagonal of the best trial holds 45 or 46
-    const confusionCounts = svgTexts(out.charts['best-confusion']).filter((t) => /^\d+$/.test(t));
+    const confusionCounts = svgTexts(chart('best-confusion')).filter((t) => /^\d+$/.test(t));
     assert.ok(confusionCounts.length >= 100, `${confusionCounts.length} count labels`);
     assert.ok(confusionCounts.includes('45') && confusionCounts.includes('46'));
   });
@@ -55,7 +61,7 @@ describe('renderReport on a small sweep (2 swept parameters × 2 seeds, a diverg
       for (const t of svgTexts(svg)) assert.ok(!/[<>]|&(?!(amp|lt|gt|quot|#\d+);)/.test(t), `${name}: unescaped text ${t}`);
     }
     // the curve legend names the trials by the values that vary (the constant optimizer is left out)
-    assert.ok(svgTexts(out.charts['curves-best']).includes('#1 02c0ff layers=[784,30,10] lr=0.1 s2'));
+    assert.ok(svgTexts(chart('curves-best')).includes('#1 02c0ff layers=[784,30,10] lr=0.1 s2'));
   });
 
   it('maps non-finite metrics to null: no NaN/Infinity in charts, marked in the table', () => {
@@ -153,9 +159,9 @@ describe('edge cases', () => {
 
   it('a single trial without a sweep, diagnosed by the report when no diagnosis is stored', async () => {
     const q = questionRun();
-    const last = q.epochs[q.epochs.length - 1];
+    const last = at(q.epochs, q.epochs.length - 1);
     const trial: TrialRow = {
-      ...syntheticSweep().trials[0], id: 'aaaa1111bbbb2222', config: q.config, params: {}, status: 'done', seed: 1,
+      ...at(syntheticSweep().trials, 0), id: 'aaaa1111bbbb2222', config: q.config, params: {}, status: 'done', seed: 1,
       finalCost: last.cost, finalTrainAcc: last.trainAcc, finalTestAcc: last.testAcc, bestTestAcc: last.testAcc, epochsDone: 5,
       finalEval: null, summary: { classCounts: q.summary.classCounts, updates: 5, trainSize: 30000 },
     };
@@ -170,8 +176,9 @@ describe('edge cases', () => {
 
   it('hundreds of trials: curves limited to the best 10, a continuous parameter on a quantitative axis', async () => {
     const s = syntheticSweep();
-    const base = s.trials[0];
+    const base = at(s.trials, 0);
     const baseRows = (s.epochs as Record<string, EpochRow[]>)[base.id];
+    assert.ok(baseRows);
     const trials: TrialRow[] = [];
     const epochs: Record<string, EpochRow[]> = {};
     for (let i = 0; i < 300; i++) {

@@ -119,10 +119,9 @@ function effectCharts(p: Prepared): ChartDef[] {
   }
   // heatmaps for pairs of crossed (grid) parameters
   let made = 0;
-  for (let i = 0; i < categorical.length && made < MAX_HEATMAPS; i++) {
-    for (let j = i + 1; j < categorical.length && made < MAX_HEATMAPS; j++) {
-      const pa = categorical[i];
-      const pb = categorical[j];
+  pairs: for (const [i, pa] of categorical.entries()) {
+    for (const pb of categorical.slice(i + 1)) {
+      if (made >= MAX_HEATMAPS) break pairs;
       const ga = p.groups(pa, scored);
       const gb = p.groups(pb, scored);
       const cells = new Map<string, { a: string; b: string; accs: number[] }>();
@@ -163,13 +162,13 @@ function bestCharts(p: Prepared, best: TrialRow): ChartDef[] {
     const k = ev.confusion.length;
     const classes = Array.from({ length: k }, (_, i) => String(i));
     const cells: HeatCell[] = [];
-    for (let a = 0; a < k; a++) {
+    for (const [a, actual] of classes.entries()) {
       const row: ReadonlyArray<number> = ev.confusion[a] ?? [];
       const total = row.reduce((s: number, x: number) => s + (finite(x) ?? 0), 0);
-      for (let pr = 0; pr < k; pr++) {
+      for (const [pr, predicted] of classes.entries()) {
         const n = finite(row[pr]) ?? 0;
         const rate = total > 0 ? n / total : 0;
-        cells.push({ a: classes[pr], b: classes[a], mean: rate, label: String(n), dark: rate > 0.55 });
+        cells.push({ a: predicted, b: actual, mean: rate, label: String(n), dark: rate > 0.55 });
       }
     }
     out.push({

@@ -1,6 +1,14 @@
 // Test fixtures: epoch series built by hand, modelled on the measured facts of the motivating question,
 // and a small synthetic sweep for the report tests. Used only by tests (not exported from the package).
+import assert from 'node:assert/strict';
 import type { DiagnoseInput, EpochRow, Finding, GradcheckRow, ReportInput, TrialConfigLike, TrialRow } from '../types.js';
+
+/** a[i], asserted to exist (for tests that index their own fixtures). */
+export function at<T>(a: readonly T[], i: number): T {
+  const v = a[i];
+  assert.ok(v !== undefined, `no element ${i} in a list of ${a.length}`);
+  return v;
+}
 
 /** MNIST training-set class counts (all 60000 images), halved: an approximation of images 5000..34999. */
 export const CLASS_COUNTS_30K = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949].map((c) => Math.round(c / 2));
@@ -47,8 +55,8 @@ export function questionRun(over: { lr?: number; epochs?: number; l2?: number } 
   const a1 = sigmoid(-2.9);
   const a2 = 0.5;
   const z0 = 0.0146; // Σ_j w_jk·a2 at init (5 · 0.005 · 0.5 ≈ 0.0125) plus the bias init: gives J(0) = 6.990
-  const b = new Array<number>(K).fill(z0 - H * 0.005 * a2);
-  const w = Array.from({ length: K }, () => new Array<number>(H).fill(0.005));
+  // output unit k: its class frequency p, bias b and the weights w[j] from the H units of layer 2
+  const units = p.map((pk) => ({ p: pk, b: z0 - H * 0.005 * a2, w: new Array<number>(H).fill(0.005) }));
   const n1 = 784 * 5;
   const n2 = 5 * 5;
   const n3 = 5 * 10;
@@ -56,23 +64,27 @@ export function questionRun(over: { lr?: number; epochs?: number; l2?: number } 
   const var0 = 0.01 * 0.01 / 12; // variance of U(0, 0.01): the spread around the mean that w_jk (tracked at the mean) keeps
   const rows: EpochRow[] = [];
   for (let e = 0; e <= epochs; e++) {
-    const h = b.map((bk, k) => sigmoid(bk + w[k].reduce((s, x) => s + x * a2, 0)));
+    const out = units.map((u) => {
+      const hk = sigmoid(u.b + u.w.reduce((s, x) => s + x * a2, 0));
+      return { ...u, h: hk, d: hk - u.p };
+    });
+    const h = out.map((o) => o.h);
     let loss = 0;
-    for (let k = 0; k < K; k++) loss -= p[k] * Math.log(h[k]) + (1 - p[k]) * Math.log(1 - h[k]);
+    for (const o of out) loss -= o.p * Math.log(o.h) + (1 - o.p) * Math.log(1 - o.h);
     let sumW3sq = 0;
     let sumW3 = 0;
-    for (const wk of w) for (const x of wk) { sumW3sq += x * x + var0; sumW3 += x; }
+    for (const u of units) for (const x of u.w) { sumW3sq += x * x + var0; sumW3 += x; }
     const l2Term = (l2 / (2 * N)) * ((n1 + n2) * sq0 + sumW3sq);
-    const d = h.map((hk, k) => hk - p[k]);
+    const d = out.map((o) => o.d);
     // per-layer gradient norms (derivation in the comment above; x̄² ≈ 0.6 per pixel after 2x-1 scaling)
     const g3 = a2 * Math.sqrt(H * d.reduce((s, x) => s + x * x, 0));
-    const dZ2 = Array.from({ length: H }, (_, j) => 0.25 * w.reduce((s, wk, k) => s + wk[j] * d[k], 0));
+    const dZ2 = Array.from({ length: H }, (_, j) => 0.25 * out.reduce((s, o) => s + at(o.w, j) * o.d, 0));
     const g2 = a1 * Math.sqrt(H * dZ2.reduce((s, x) => s + x * x, 0));
     const dZ1 = 0.005 * dZ2.reduce((s, x) => s + x, 0) * a1 * (1 - a1);
     const g1 = Math.sqrt(784 * 0.6) * Math.sqrt(H) * Math.abs(dZ1);
     const argmax = h.indexOf(Math.max(...h));
     rows.push(epochRow({
-      epoch: e, cost: loss + l2Term, loss, l2Term, trainAcc: p[argmax], testAcc: argmax === 1 ? TEST_FREQ_OF_ONE : 0.098, valAcc: null,
+      epoch: e, cost: loss + l2Term, loss, l2Term, trainAcc: at(p, argmax), testAcc: argmax === 1 ? TEST_FREQ_OF_ONE : 0.098, valAcc: null,
       lr, outMean: h.reduce((s, x) => s + x, 0) / K, outStd: 0.01,
       outUnitMean: h, outUnitStd: h.map(() => 1e-5),
       gradNorm: [g1, g2, g3],
@@ -83,9 +95,10 @@ export function questionRun(over: { lr?: number; epochs?: number; l2?: number } 
       seconds: e === 0 ? 0 : 0.05,
     }));
     // one full-batch gradient step
-    for (let k = 0; k < K; k++) {
-      b[k] -= lr * d[k];
-      for (let j = 0; j < H; j++) w[k][j] -= lr * (a2 * d[k] + (l2 / N) * w[k][j]);
+    for (const [k, u] of units.entries()) {
+      const dk = at(d, k);
+      u.b -= lr * dk;
+      u.w = u.w.map((x) => x - lr * (a2 * dk + (l2 / N) * x));
     }
   }
   return { config, epochs: rows, status: 'done', summary: { classCounts: CLASS_COUNTS_30K, updates: epochs, trainSize: N } };
@@ -98,15 +111,15 @@ export function healthyRun(): DiagnoseInput {
   const train = [0.1, 0.91, 0.94, 0.955, 0.965, 0.972, 0.977, 0.981, 0.984, 0.987, 0.989];
   const counts = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
   const p = counts.map((c) => c / 60000);
-  const sizes = [784 * 256, 256 * 256, 256 * 10];
+  const shapes = [[784, 256], [256, 256], [256, 10]] as const; // (fanIn, fanOut) of each layer
   const rows = costs.map((c, e) => epochRow({
-    epoch: e, cost: c, loss: c, l2Term: 0, trainAcc: train[e], testAcc: test[e], lr: 0.1,
+    epoch: e, cost: c, loss: c, l2Term: 0, trainAcc: at(train, e), testAcc: at(test, e), lr: 0.1,
     outMean: 0.1, outStd: e === 0 ? 0.02 : 0.29,
     outUnitMean: p, outUnitStd: p.map((pk) => (e === 0 ? 0.01 : Math.sqrt(pk * (1 - pk)))),
     gradNorm: [0.6 - 0.02 * e, 0.5 - 0.02 * e, 0.4 - 0.02 * e],
     updateRatio: e === 0 ? [null, null, null] : [2e-3, 2e-3, 3e-3],
     // he init: zero mean, ‖W‖ ≈ sqrt(n · 2/fanIn)
-    weightNorm: sizes.map((n, l) => Math.sqrt((n * 2) / [784, 256, 256][l]) * (1 + 0.02 * e)),
+    weightNorm: shapes.map(([fanIn, fanOut]) => Math.sqrt((fanIn * fanOut * 2) / fanIn) * (1 + 0.02 * e)),
     weightMean: [1e-4, -2e-4, 3e-4],
     saturation: [0.01, 0.02],
     seconds: e === 0 ? 0 : 4,
@@ -148,15 +161,18 @@ function trial(id: string, params: Record<string, unknown>, over: Partial<TrialR
 
 /** A confusion matrix of 500 test images with `acc` accuracy, the errors spread over the next class. */
 function confusion(acc: number): { accuracy: number; perClass: number[]; confusion: number[][] } {
-  const m = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
   const perClass: number[] = [];
-  for (let k = 0; k < 10; k++) {
+  let correct = 0;
+  const m = Array.from({ length: 10 }, (_, k) => {
+    const row = new Array<number>(10).fill(0);
     const right = Math.round(50 * (acc - 0.02 + 0.004 * k));
-    m[k][k] = right;
-    m[k][(k + 1) % 10] = 50 - right;
+    row[k] = right;
+    row[(k + 1) % 10] = 50 - right;
     perClass.push(right / 50);
-  }
-  const accuracy = m.reduce((s, row, k) => s + row[k], 0) / 500;
+    correct += right;
+    return row;
+  });
+  const accuracy = correct / 500;
   return { accuracy, perClass, confusion: m };
 }
 
@@ -196,7 +212,7 @@ export function syntheticSweep(): ReportInput {
             seconds: e === 0 ? 0 : 1.25, evalSeconds: 0.1,
           }));
         }
-        const last = rows[rows.length - 1];
+        const last = at(rows, rows.length - 1);
         const params = { 'model.layers': layers, 'train.lr': lr, 'train.seed': seed, 'train.optimizer': 'sgd<&"\'>' };
         trials.push(trial(id, params, {
           status: diverged ? 'diverged' : 'done',
@@ -204,7 +220,7 @@ export function syntheticSweep(): ReportInput {
           finalCost: diverged ? NaN : last.cost,
           finalTrainAcc: diverged ? null : last.trainAcc,
           finalTestAcc: diverged ? null : last.testAcc,
-          bestTestAcc: diverged ? rows[2].testAcc : last.testAcc,
+          bestTestAcc: diverged ? at(rows, 2).testAcc : last.testAcc,
           finalEval: diverged ? null : confusion(last.testAcc as number),
           error: diverged ? 'non-finite cost at epoch 3' : null,
           position: n,
