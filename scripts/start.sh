@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 npx --no-install nx run-many -t build --outputStyle=static </dev/null
-sweeplab() { node packages/runner/bin/sweeplab.js "$@"; }
+sweeplab() { node packages/cli/bin/sweeplab.js "$@"; }
 experiments=(so-45447740-original so-45447740-answer mnist-baselines)
 files=()
 for e in "${experiments[@]}"; do files+=("experiments/$e.yaml"); done

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import type { KernelsSetting } from './exec/types.js';
 import { kernelSummary } from './kernels.js';
-import type { EnvironmentRow } from './store/store.js';
+import type { EnvironmentInput } from '@sweeplab/store';
 
 let version: string | null = null;
 
@@ -34,12 +34,12 @@ export function gitCommit(cwd: string = process.cwd()): string | null {
 
 /** The environment record of a run; `kernels` is the experiments' kernel setting (the backend it resolves to is recorded). */
 export function collectEnvironment(
-  runId: string, command: string, dataFingerprints: Record<string, string>, kernels: KernelsSetting = 'auto',
-): EnvironmentRow {
+  runId: string, startedAt: string, command: string, dataFingerprints: Record<string, string>, kernels: KernelsSetting = 'auto',
+): EnvironmentInput {
   const k = kernelSummary(kernels);
   return {
     runId,
-    startedAt: new Date().toISOString(),
+    startedAt,
     command,
     sweeplabVersion: sweeplabVersion(),
     gitCommit: gitCommit(),
@@ -53,10 +53,4 @@ export function collectEnvironment(
   };
 }
 
-/** `sweeplab --version`: the version, the kernel backend and the OpenBLAS core. */
-export function versionText(): string {
-  const k = kernelSummary();
-  return `sweeplab ${sweeplabVersion()} (kernels: ${k.backend}` +
-    (k.openblasCore ? `, OpenBLAS core ${k.openblasCore}` : k.reason ? `; ${k.reason}` : '') +
-    `; node ${process.version})`;
-}
+

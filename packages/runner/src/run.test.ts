@@ -1,15 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { reproduceTrial } from './commands/reproduce.js';
 import { runLoaded, type RunOptions } from './run.js';
-import { reproduceTrial } from './reproduce.js';
-import { sink, tempDir, tinyConfig, tinyExperiment, writeTinyIdx } from './testing/fixtures.js';
+import { copyDb, pool, runOpts, tempDir, testWorker, tinyConfig, tinyExperiment, writeTinyIdx } from './testing/fixtures.js';
 
-function opts(db: string, extra: Partial<RunOptions> = {}): RunOptions {
-  return { db, workers: 2, progress: 'plain', out: sink().out, ...extra };
-}
+const opts = (db: string, extra: Partial<RunOptions> = {}): RunOptions => runOpts(db, extra);
 
 function ro(db: string): Database.Database {
   return new Database(db, { readonly: true });
@@ -21,18 +19,24 @@ const dir = tempDir();
 const dataDir = writeTinyIdx(join(dir, 'data'));
 
 describe('run', () => {
-  const db = join(dir, 'e2e', 'results.db');
+  // one trained database; every test after the first works on its own copy of it
+  const trained = join(dir, 'e2e', 'results.db');
   const exp = tinyExperiment(dir, 'tiny-e2e', [
     { config: tinyConfig(dataDir, { train: { lr: 0.5 } }) },
     { config: tinyConfig(dataDir, { train: { lr: 1 } }) },
     { config: tinyConfig(dataDir, { train: { lr: 1, seed: 2 } }), params: { 'train.lr': 1, 'train.seed': 2 } },
   ]);
   const ids = exp.trials.map((t) => t.id);
+  let first: Awaited<ReturnType<typeof runLoaded>>;
+  before(async () => {
+    first = await runLoaded([exp], opts(trained));
+  });
 
-  test('trains every trial on 2 workers and records epochs 0..E, final columns, gradcheck and environment', async () => {
-    const res = await runLoaded([exp], opts(db));
+  test('trains every trial on 2 workers and records epochs 0..E, final columns, gradcheck and environment', () => {
+    const db = copyDb(trained);
+    const res = first;
     assert.equal(res.exitCode, 0);
-    assert.deepEqual(res.counts, { ran: 3, done: 3, diverged: 0, failed: 0, interrupted: 0, skipped: 0, elsewhere: 0 });
+    assert.deepEqual(res.counts, { ran: 3, done: 3, diverged: 0, pruned: 0, failed: 0, interrupted: 0, skipped: 0, elsewhere: 0 });
     const d = ro(db);
     for (const id of ids) {
       const t = d.prepare('SELECT * FROM trials WHERE id = ?').get(id) as Row;
@@ -71,7 +75,7 @@ describe('run', () => {
     assert.equal(env.length, 1);
     assert.equal(env[0]!.status, 'done');
     assert.equal(env[0]!.node_version, process.version);
-    assert.deepEqual(JSON.parse(env[0]!.data_fingerprints_json as string), { 'tiny-e2e': 'test-fingerprint' });
+    assert.deepEqual(JSON.parse(env[0]!.data_fingerprints_json as string), { 'tiny-e2e': exp.dataFingerprint });
     assert.ok(env[0]!.finished_at);
     // the per-experiment view has the swept parameters as columns
     const view = d.prepare('SELECT trial_id, status, train_lr, train_seed FROM trials_tiny_e2e ORDER BY position').all();
@@ -84,6 +88,7 @@ describe('run', () => {
   });
 
   test('a second run skips every finished trial', async () => {
+    const db = copyDb(trained);
     const before = ro(db).prepare('SELECT id, started_at FROM trials ORDER BY id').all();
     const res = await runLoaded([exp], opts(db));
     assert.equal(res.exitCode, 0);
@@ -93,6 +98,7 @@ describe('run', () => {
   });
 
   test('reproduce matches a finished trial bit for bit, and reports the first difference when a value changed', () => {
+    const db = copyDb(trained);
     const r = reproduceTrial(ids[1]!.slice(0, 8), { db });
     assert.equal(r.match, true, JSON.stringify(r.firstMismatch));
     assert.equal(r.epochsCompared, 4);
@@ -112,6 +118,7 @@ describe('run', () => {
   });
 
   test('--force reruns finished trials from scratch', async () => {
+    const db = copyDb(trained);
     const before = ro(db).prepare('SELECT id, started_at FROM trials ORDER BY id').all() as Row[];
     const res = await runLoaded([exp], opts(db, { force: true }));
     assert.equal(res.counts.done, 3);
@@ -120,14 +127,17 @@ describe('run', () => {
     assert.equal(ro(db).prepare('SELECT count(*) FROM epochs').pluck().get(), 12);
   });
 
-  test('resumes failed, interrupted and dead-owner running trials, and only those', async () => {
+  test('resumes failed, dead-owner and reused-pid running trials, and only those', async () => {
+    const db = copyDb(trained);
     const w = new Database(db);
     w.prepare(`UPDATE trials SET status = 'failed', error = 'x' WHERE id = ?`).run(ids[0]);
-    w.prepare(`UPDATE trials SET status = 'interrupted' WHERE id = ?`).run(ids[1]);
     // a kill -9'd runner on this host: its pid does not exist any more (pids are < 2^22 on Linux)
     w.prepare(`UPDATE trials SET status = 'running', owner = ?, heartbeat_at = ? WHERE id = ?`)
       .run(`${hostname()}:99999999:dead-run`, new Date().toISOString(), ids[2]);
     w.prepare('DELETE FROM epochs WHERE trial_id = ? AND epoch > 1').run(ids[2]);
+    // a runner whose pid now belongs to another process (the pid was reused): its start time differs
+    w.prepare(`UPDATE trials SET status = 'running', owner = ?, heartbeat_at = ? WHERE id = ?`)
+      .run(`${hostname()}:${process.ppid}@1:reused-pid-run`, new Date().toISOString(), ids[1]);
     w.close();
     const res = await runLoaded([exp], opts(db));
     assert.equal(res.exitCode, 0);
@@ -138,6 +148,7 @@ describe('run', () => {
   });
 
   test('a running trial of a live owner is left alone', async () => {
+    const db = copyDb(trained);
     const w = new Database(db);
     w.prepare(`UPDATE trials SET status = 'running', owner = ?, heartbeat_at = ? WHERE id = ?`)
       .run(`${hostname()}:${process.ppid}:other-run`, new Date().toISOString(), ids[0]);
@@ -163,13 +174,7 @@ describe('failures', () => {
       { config: good }, { config: missing }, { config: diverging }, { config: crashing },
     ]);
     const [goodId, missingId, divId, crashId] = exp.trials.map((t) => t.id);
-    process.env.SWEEPLAB_TEST_EXIT_TRIAL = crashId;
-    let res;
-    try {
-      res = await runLoaded([exp], opts(db));
-    } finally {
-      delete process.env.SWEEPLAB_TEST_EXIT_TRIAL;
-    }
+    const res = await runLoaded([exp], opts(db, { executor: pool(testWorker({ exitTrial: crashId! })) }));
     assert.equal(res.exitCode, 1);
     const d = ro(db);
     const row = (id: string) => d.prepare('SELECT status, error, diverged_epoch, epochs_done FROM trials WHERE id = ?').get(id) as Row;
@@ -219,23 +224,11 @@ describe('failures', () => {
     const exp = tinyExperiment(dir, 'abort', [{ config: tinyConfig(dataDir, { train: { epochs: 100 } }) }]);
     const id = exp.trials[0]!.id;
     const ac = new AbortController();
-    process.env.SWEEPLAB_TEST_EPOCH_DELAY_MS = '50';
-    let res;
-    try {
-      const watcher = setInterval(() => {
-        const d = new Database(db, { readonly: true, fileMustExist: true });
-        const n = d.prepare('SELECT count(*) FROM epochs WHERE trial_id = ?').pluck().get(id) as number;
-        d.close();
-        if (n >= 2) {
-          clearInterval(watcher);
-          ac.abort('SIGINT');
-        }
-      }, 20);
-      res = await runLoaded([exp], opts(db, { signal: ac.signal }));
-      clearInterval(watcher);
-    } finally {
-      delete process.env.SWEEPLAB_TEST_EPOCH_DELAY_MS;
-    }
+    // abort once two epochs are recorded (the run's own events say when)
+    const res = await runLoaded([exp], opts(db, {
+      signal: ac.signal, executor: pool(testWorker({ delayMs: 50 })),
+      emit: (e) => { if (e.type === 'epoch' && e.metrics.epoch >= 1) ac.abort('SIGINT'); },
+    }));
     assert.equal(res.exitCode, 130);
     assert.equal(res.interrupted, true);
     const d = ro(db);

@@ -22,10 +22,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadData } from '@sweeplab/data';
 import { createMlp, train } from '@sweeplab/nn-core';
+import { PiscinaExecutor } from '../exec/piscina.js';
 import { kernelSummary } from '../kernels.js';
 import { runExperiments } from '../run.js';
 
@@ -44,13 +44,11 @@ export function sweepYaml(train = 10000, epochs = 2): string {
   ].join('\n');
 }
 
-const discard = new Writable({ write(_chunk, _enc, cb) { cb(); } });
-
 /** Wall seconds of one run of the sweep with `workers` threads, in a fresh database. */
 async function runOnce(file: string, dir: string, workers: number, k: number): Promise<number> {
   const db = join(dir, `run-${workers}-${k}.db`);
   const t0 = performance.now();
-  const res = await runExperiments([file], { db, workers, progress: 'none', out: discard });
+  const res = await runExperiments([file], { db, executor: ({ trials }) => new PiscinaExecutor({ workers: Math.min(workers, trials) }) });
   const seconds = (performance.now() - t0) / 1000;
   if (res.counts.done !== TRIALS) {
     throw new Error(`sweep.bench: expected ${TRIALS} trials done, got ${JSON.stringify(res.counts)} (${res.trials.find((t) => t.error)?.error ?? ''})`);

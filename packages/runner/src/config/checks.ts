@@ -119,11 +119,17 @@ function subsetIssues(which: 'train' | 'test', raw: unknown, sub: TrialConfig['d
   return [];
 }
 
-/** describeData on the source keys only (subsets are checked above, all at once). */
-function describe(d: Record<string, unknown>, ctx: CheckContext): { info: DataInfo } | { error: RawIssue } {
+/** The source keys of a data section (dataset, path, files) as a DataSpec: what the data fingerprint covers. */
+export function sourceSpec(d: Record<string, unknown>): DataSpec {
   const spec: DataSpec = { dataset: (d.dataset as DataSpec['dataset'] | undefined) ?? 'mnist' };
   if (d.path !== undefined) spec.path = d.path as string;
-  if (d.files !== undefined) spec.files = d.files as DataSpec['files'];
+  if (d.files !== undefined) spec.files = d.files as NonNullable<DataSpec['files']>;
+  return spec;
+}
+
+/** describeData on the source keys only (subsets are checked above, all at once). */
+function describe(d: Record<string, unknown>, ctx: CheckContext): { info: DataInfo } | { error: RawIssue } {
+  const spec = sourceSpec(d);
   const key = canonicalJson([spec, ctx.baseDir]);
   let r = ctx.data.get(key);
   if (!r) {

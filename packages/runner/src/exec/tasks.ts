@@ -1,35 +1,41 @@
 /**
- * The work of one task, as plain functions of the task (the piscina worker and `reproduce` both call these):
- * load the data (cached per data spec within the thread), build the model, train it posting each epoch, or run
- * the gradient check of an architecture.
+ * The work of one task, as plain functions of the task (the piscina worker, a remote worker and `reproduce` all
+ * call these): load the data (cached per data spec within the thread) and check it is the data the coordinator
+ * validated, build the model, train it posting each epoch, or run the gradient check of an architecture.
  */
 import { loadData, type LoadedData } from '@sweeplab/data';
 import { gradcheck } from '@sweeplab/gradcheck';
 import { classPriorCost } from '@sweeplab/reporting';
 import { createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
+import type { TrialConfig } from '../config/index.js';
 import type {
-  GradcheckOutcome, GradcheckTask, Outcome, Task, TrainOutcome, TrainTask, TrialConfigInput, WorkerEvent,
+  Fingerprints, GradcheckOutcome, GradcheckTask, Outcome, Task, TrainOutcome, TrainTask, WorkerEvent,
 } from './types.js';
 
 // One data set per thread: a sweep's trials share their data, and MNIST in float64 is ~190 MB per copy.
 let cached: { key: string; data: LoadedData } | null = null;
 
-function loadCached(cfg: TrialConfigInput, baseDir: string, dtype: 'float32' | 'float64'): LoadedData {
+function loadChecked(cfg: TrialConfig, fingerprints: Fingerprints, baseDir: string, dtype: 'float32' | 'float64'): LoadedData {
   const key = JSON.stringify([cfg.data, baseDir, dtype]);
   if (cached?.key !== key) {
     cached = null; // let the old copy go before loading the new one
     cached = { key, data: loadData(cfg.data, { dtype, baseDir }) };
   }
-  return cached.data;
+  const data = cached.data;
+  if (data.fingerprint !== fingerprints.data) {
+    throw new Error(`the data files changed since the experiment was validated: ${data.source.files.join(', ')} ` +
+      `now have fingerprint ${data.fingerprint.slice(0, 16)}, the trial was planned with ${fingerprints.data.slice(0, 16)}; ` +
+      'run the experiment again to plan it on the current files');
+  }
+  return data;
 }
 
-export function modelSpecOf(cfg: TrialConfigInput): ModelSpec {
+export function modelSpecOf(cfg: TrialConfig): ModelSpec {
   const m = cfg.model;
-  const spec: ModelSpec = { layers: m.layers, activation: m.activation, output: m.output, loss: m.loss };
-  return spec;
+  return { layers: m.layers, activation: m.activation, output: m.output, loss: m.loss };
 }
 
-export function trainOptionsOf(cfg: TrialConfigInput): TrainOptions {
+export function trainOptionsOf(cfg: TrialConfig): TrainOptions {
   const t = cfg.train;
   const opts: TrainOptions = { optimizer: t.optimizer, batch: t.batch, lr: t.lr, epochs: t.epochs, l2: t.l2, seed: t.seed };
   if (t.momentum !== undefined) opts.momentum = t.momentum;
@@ -38,48 +44,30 @@ export function trainOptionsOf(cfg: TrialConfigInput): TrainOptions {
   if (t.beta2 !== undefined) opts.beta2 = t.beta2;
   if (t.eps !== undefined) opts.eps = t.eps;
   if (t.weight_decay !== undefined) opts.weightDecay = t.weight_decay;
-  if (t.schedule !== undefined) opts.schedule = t.schedule;
+  opts.schedule = t.schedule;
   return opts;
 }
 
-
-function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
- * Test-only hooks, read from the environment of the thread (never set them in real use):
- * SWEEPLAB_TEST_EXIT_TRIAL=<trial id>: the thread exits (process.exit(3)) right after posting that trial's epoch 1;
- * SWEEPLAB_TEST_EPOCH_DELAY_MS=<ms>: sleep after each epoch, so tests can interrupt a run in the middle.
+ * Trains one trial. `emit` gets 'start', then every epoch (0 = the untrained net). `stopRequested` is asked after
+ * each epoch: true ends training there (outcome status 'stopped'); the coordinator's decision travels through it.
  */
-function testHooks(trialId: string): (epoch: number) => void {
-  const exitTrial = process.env.SWEEPLAB_TEST_EXIT_TRIAL;
-  const delay = Number(process.env.SWEEPLAB_TEST_EPOCH_DELAY_MS ?? 0);
-  if (!exitTrial && !(delay > 0)) return () => {};
-  return (epoch) => {
-    if (exitTrial === trialId && epoch >= 1) process.exit(3);
-    sleepSync(delay);
-  };
-}
-
-export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void): TrainOutcome {
+export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, stopRequested: () => boolean = () => false): TrainOutcome {
   const cfg = task.config;
   const dtype = cfg.train.dtype;
-  const data = loadCached(cfg, task.baseDir, dtype);
+  const data = loadChecked(cfg, task.fingerprints, task.baseDir, dtype);
   const spec = modelSpecOf(cfg);
   const model = createMlp(spec, { dtype, init: cfg.model.init, seed: cfg.train.seed, baseDir: task.baseDir, kernels: task.kernels });
   emit({ type: 'start', backend: model.kernels.backend, trainSize: data.train.n, numParams: model.numParams });
-  const hook = testHooks(task.trialId);
   const res = train(
     model,
     { train: data.train, test: data.test, validation: data.validation, numClasses: data.numClasses },
     trainOptionsOf(cfg),
     (m) => {
       emit({ type: 'epoch', metrics: m });
-      hook(m.epoch);
+      return stopRequested() ? 'stop' : undefined;
     },
   );
-  if (res.status === 'stopped') throw new Error('training stopped before its last epoch');
   return {
     kind: 'train',
     status: res.status,
@@ -107,7 +95,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void): T
 
 export function runGradcheckTask(task: GradcheckTask): GradcheckOutcome {
   const cfg = task.config;
-  const data = loadCached(cfg, task.baseDir, 'float64');
+  const data = loadChecked(cfg, task.fingerprints, task.baseDir, 'float64');
   const model = createMlp(modelSpecOf(cfg), {
     dtype: 'float64', init: cfg.model.init, seed: cfg.train.seed, baseDir: task.baseDir, kernels: task.kernels,
   });
@@ -123,9 +111,9 @@ export function runGradcheckTask(task: GradcheckTask): GradcheckOutcome {
 }
 
 /** Runs any task; `end` is emitted last whether the task returns or throws. */
-export function runTask(task: Task, emit: (e: WorkerEvent) => void): Outcome {
+export function runTask(task: Task, emit: (e: WorkerEvent) => void, stopRequested?: () => boolean): Outcome {
   try {
-    return task.kind === 'train' ? runTrainTask(task, emit) : runGradcheckTask(task);
+    return task.kind === 'train' ? runTrainTask(task, emit, stopRequested) : runGradcheckTask(task);
   } finally {
     emit({ type: 'end' });
   }

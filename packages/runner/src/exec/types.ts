@@ -1,6 +1,9 @@
 /**
- * What travels between the runner and its executors: plain, structured-cloneable data only, so a later
- * multi-machine executor can serialise every task, event and outcome unchanged.
+ * What travels between the coordinator and its executors: plain, structured-cloneable data only (tasks, events,
+ * outcomes), so an executor on another machine can serialise every one of them unchanged. A task names its data by
+ * the data spec as written in the experiment file plus the content fingerprint the coordinator validated; `baseDir`
+ * is where relative paths resolve on the coordinator's machine (a remote worker uses its own data root instead and
+ * checks the fingerprint).
  */
 import type { GradcheckReport } from '@sweeplab/gradcheck';
 import type { EpochMetrics } from '@sweeplab/nn-core';
@@ -8,15 +11,21 @@ import type { TrialConfig } from '../config/index.js';
 
 export type KernelsSetting = 'auto' | 'js' | 'native';
 
-/** The resolved trial config as the worker reads it: the config module's TrialConfig (plain JSON). */
-export type TrialConfigInput = TrialConfig;
+/** Content hashes of a trial's inputs: the data files, and the init weights file(s) (null: no file init). */
+export interface Fingerprints {
+  data: string;
+  init: string | null;
+}
 
-/** Train one trial: load its data, build its model, train it, report every epoch. */
+/** Train one trial (one attempt of it): load its data, build its model, train it, report every epoch. */
 export interface TrainTask {
   kind: 'train';
   trialId: string;
-  config: TrialConfigInput;
-  /** directory that relative paths in the config resolve against (the YAML file's directory) */
+  /** the claim this task belongs to (trials.attempt) */
+  attempt: number;
+  config: TrialConfig;
+  fingerprints: Fingerprints;
+  /** directory that relative paths in the config resolve against on the coordinator's machine */
   baseDir: string;
   kernels: KernelsSetting;
 }
@@ -27,28 +36,31 @@ export interface GradcheckTask {
   arch: string;
   /** the trial whose data, init, seed and l2 the check uses */
   trialId: string;
-  config: TrialConfigInput;
+  config: TrialConfig;
+  fingerprints: Fingerprints;
   baseDir: string;
   kernels: KernelsSetting;
 }
 
 export type Task = TrainTask | GradcheckTask;
 
-/** Posted by the worker while a task runs, in order; `end` is always the last event of a task that returns. */
+/** Posted by the worker while a task runs, in order; `end` is always the last event of a task. */
 export type WorkerEvent =
   | { type: 'start'; backend: string; trainSize: number; numParams: number }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'end' };
 
+/**
+ * The coordinator's answer to an event: 'stop' asks the worker to end the trial after the epoch it is training
+ * (it reaches the worker within one epoch; the coordinator has already recorded the decision).
+ */
+export type EventReply = 'continue' | 'stop';
+
 /** What a training run tells about the data and the model besides its curve (`trials.summary_json`). */
 export interface TrialSummary {
   /** training examples per class */
   classCounts: number[];
-  /**
-   * Cost per example of a net that outputs the class prior p_k = classCounts[k] / N for every input:
-   * sigmoid + cross-entropy: -Σ_k [p_k log p_k + (1 - p_k) log(1 - p_k)]; softmax + cross-entropy: -Σ_k p_k log p_k;
-   * MSE: ½ Σ_k p_k (1 - p_k). The plateau of a net that learned nothing but the prior.
-   */
+  /** cost per example of a net that outputs the class prior for every input (the plateau of a net that learned nothing) */
   priorCost: number | null;
   updates: number;
   numParams: number;
@@ -63,7 +75,8 @@ export interface TrialSummary {
 
 export interface TrainOutcome {
   kind: 'train';
-  status: 'done' | 'diverged';
+  /** stopped: the coordinator asked it to stop (a stopping rule) before its last epoch */
+  status: 'done' | 'diverged' | 'stopped';
   epochsDone: number;
   divergedAt: number | null;
   last: EpochMetrics;
@@ -84,8 +97,30 @@ export interface GradcheckOutcome {
 
 export type Outcome = TrainOutcome | GradcheckOutcome;
 
-/** Runs tasks somewhere (a thread pool today). Rejects when the task throws, its worker dies, or it is aborted. */
+/**
+ * Why a task did not return an outcome. THREW: the task's code threw (bad data, a bug; the message says what);
+ * CRASHED: the thread or process running it died; OUT_OF_MEMORY: it hit the memory limit; ABORTED: the caller's
+ * signal aborted it; UNAVAILABLE: the executor cannot run tasks (closed, cannot start a worker).
+ */
+export type ExecutorErrorCode = 'THREW' | 'CRASHED' | 'OUT_OF_MEMORY' | 'ABORTED' | 'UNAVAILABLE';
+
+export class ExecutorError extends Error {
+  override readonly name = 'ExecutorError';
+  constructor(readonly code: ExecutorErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Runs tasks somewhere: a thread pool here, a queue of remote workers elsewhere. `run` resolves with the outcome
+ * or rejects with an ExecutorError; `onEvent` gets the task's events in order and may answer 'stop'.
+ * At most `concurrency` tasks run at once (more may be submitted; they wait).
+ */
 export interface Executor {
-  run(task: Task, onEvent: (e: WorkerEvent) => void, signal: AbortSignal): Promise<Outcome>;
+  readonly concurrency: number;
+  run(task: Task, onEvent: (e: WorkerEvent) => EventReply | void, signal: AbortSignal): Promise<Outcome>;
   close(): Promise<void>;
 }
+
+/** Builds an executor when one is needed, sized for `trials` tasks (no more workers than trials). */
+export type ExecutorFactory = (need: { trials: number }) => Executor;

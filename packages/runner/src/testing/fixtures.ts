@@ -2,11 +2,17 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { writeIdxFile } from '@sweeplab/data';
-import type { LoadedExperiment, TrialPlan } from '../config/index.js';
-import type { TrialConfigInput } from '../exec/types.js';
+import Database from 'better-sqlite3';
+import { describeData, writeIdxFile } from '@sweeplab/data';
+import type { LoadedExperiment, TrialConfig, TrialPlan } from '../config/index.js';
+import { PiscinaExecutor, type PiscinaExecutorOptions } from '../exec/piscina.js';
+import type { ExecutorFactory } from '../exec/types.js';
+import type { RunOptions } from '../run.js';
+import type { RunEvent } from '../scheduler/events.js';
+
+type TrialConfigInput = TrialConfig;
 
 const made: string[] = [];
 process.on('exit', () => {
@@ -80,28 +86,59 @@ export function archKey(c: TrialConfigInput): string {
   return sha(JSON.stringify({ layers, activation, output, loss, l2: c.train.l2 })).slice(0, 16);
 }
 
+/** The data fingerprint of a config's data files ('unreadable' when they cannot be read). */
+export function dataFingerprintOf(c: TrialConfigInput): string {
+  try {
+    return describeData({ dataset: c.data.dataset, ...(c.data.path !== undefined ? { path: c.data.path } : {}) }).fingerprint;
+  } catch {
+    return 'unreadable';
+  }
+}
+
 /**
  * A LoadedExperiment as the config module would produce it, built directly (no YAML parsing): one trial per
- * config, ids = hashes of the configs, `params` = the given swept values.
+ * config, ids = hashes of the configs, `params` = the given swept values, fingerprints of the real data files.
  */
 export function tinyExperiment(dir: string, name: string, trials: Array<{ config: TrialConfigInput; params?: Record<string, unknown> }>): LoadedExperiment {
   const file = join(dir, `${name}.yaml`);
   const yaml = `name: ${name}\n# built by the test\n`;
   writeFileSync(file, yaml);
-  const plans = trials.map((t, i) => ({
+  const plans: TrialPlan[] = trials.map((t, i) => ({
     id: sha(JSON.stringify(t.config)).slice(0, 16),
     config: t.config,
     params: t.params ?? { 'train.lr': t.config.train.lr },
     seed: t.config.train.seed,
     arch: archKey(t.config),
     position: i,
+    fingerprints: { data: dataFingerprintOf(t.config), init: null },
   }));
-  const exp = {
-    name, description: `test experiment ${name}`, file, path: file, baseDir: dir, yaml, kernels: 'auto' as const,
-    config: { name }, trials: plans as unknown as TrialPlan[], dataFingerprint: 'test-fingerprint',
-    sweptPaths: [...new Set(trials.flatMap((t) => Object.keys(t.params ?? { 'train.lr': 0 })))],
+  return {
+    name, description: `test experiment ${name}`, file, path: file, baseDir: dir, yaml, kernels: 'auto',
+    config: { name } as LoadedExperiment['config'], trials: plans, dataFingerprint: plans[0]?.fingerprints.data ?? '',
+    sweptPaths: [...new Set(trials.flatMap((t) => Object.keys(t.params ?? { 'train.lr': 0 })))], warnings: [], sources: [file],
   };
-  return exp as unknown as LoadedExperiment;
+}
+
+/** A piscina executor factory for tests (2 workers unless told); `workerData` reaches an injected worker. */
+export function pool(opts: PiscinaExecutorOptions = {}): ExecutorFactory {
+  return ({ trials }) => new PiscinaExecutor({ workers: Math.min(opts.workers ?? 2, trials), ...opts });
+}
+
+/** A test worker: the real one, slowed down after each epoch and/or crashing on a trial (see testing/wrapped-worker.ts). */
+export function testWorker(data: { delayMs?: number; exitTrial?: string }): Pick<PiscinaExecutorOptions, 'workerUrl' | 'workerData'> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return { workerUrl: new URL(`./wrapped-worker${ext}`, import.meta.url), workerData: data };
+}
+
+/** Collects a run's events. */
+export function events(): { emit: (e: RunEvent) => void; all: RunEvent[] } {
+  const all: RunEvent[] = [];
+  return { emit: (e) => { all.push(e); }, all };
+}
+
+/** RunOptions for a test run on `db` with a 2-worker pool. */
+export function runOpts(db: string, extra: Partial<RunOptions> = {}): RunOptions {
+  return { db, executor: pool(), ...extra };
 }
 
 /** A stream that collects what is written to it (run output, progress lines); `text()` reads it back. */
@@ -109,4 +146,20 @@ export function sink(): { out: Writable; text: () => string } {
   let buf = '';
   const out = new Writable({ write(chunk, _enc, cb) { buf += String(chunk); cb(); } });
   return { out, text: () => buf };
+}
+
+let copies = 0;
+/**
+ * A private copy of a results database (tests share one expensive setup, then each works on its own copy): a
+ * consistent snapshot through SQLite's VACUUM INTO, so readers or a WAL file on the source do not matter.
+ */
+export function copyDb(src: string): string {
+  const dst = join(dirname(src), `copy-${process.pid}-${copies++}-${basename(src)}`);
+  const db = new Database(src, { readonly: true, fileMustExist: true });
+  try {
+    db.prepare('VACUUM INTO ?').run(dst);
+  } finally {
+    db.close();
+  }
+  return dst;
 }

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-// Executable shim: npm links this file before `dist/` exists, so the bin must not point into dist.
-import '../dist/cli.js';

@@ -1,0 +1,86 @@
+/**
+ * `sweeplab plan <file>`: the trials a file expands to, with their swept parameters, which of them the database
+ * already has finished, the work (Σ epochs × training samples) and a rough time estimate.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isFinished, type TrialStatus } from '@sweeplab/store';
+import { loadExperiment, type TrialConfig } from '../config/index.js';
+import { kernelSummary } from '../kernels.js';
+import { trainCount, trialFlops } from '../work.js';
+import { withResults } from './open.js';
+
+export interface PlanTrial {
+  id: string;
+  position: number;
+  params: Record<string, unknown>;
+  /** status in the database, or 'new' when the database does not have the trial */
+  status: TrialStatus | 'new';
+  epochs: number;
+  trainSize: number;
+  /** epochs × training samples */
+  sampleEpochs: number;
+  /** estimated floating-point operations (training passes plus the per-epoch evaluation) */
+  flops: number;
+}
+
+export interface PlanResult {
+  experiment: string;
+  file: string;
+  db: string;
+  trials: PlanTrial[];
+  total: number;
+  /** trials already finished (a run skips them) */
+  finished: number;
+  /** Σ epochs × training samples over the trials still to run */
+  sampleEpochs: number;
+  /** rough wall seconds for the trials still to run on `workers` workers */
+  estimateSeconds: number;
+  /** how the rate was obtained */
+  estimateBasis: string;
+  workers: number;
+}
+
+/** Default flop rates when the database has no finished trial to measure from (deliberately conservative). */
+const DEFAULT_RATE = { native: 5e9, js: 1e9 };
+
+/** flop/s measured on the finished trials of the database (null when there is none). */
+function measuredRate(dbPath: string): number | null {
+  if (!existsSync(dbPath)) return null;
+  return withResults(dbPath, (r) => {
+    let flops = 0;
+    let secs = 0;
+    for (const t of r.recentTrialSeconds()) {
+      flops += trialFlops(t.config as unknown as TrialConfig);
+      secs += t.seconds;
+    }
+    return secs > 0 ? flops / secs : null;
+  });
+}
+
+export function planExperiment(file: string, opts: { db: string; workers?: number }): PlanResult {
+  const exp = loadExperiment(file);
+  const statuses = existsSync(opts.db) ? withResults(opts.db, (r) => r.trialStatuses(exp.trials.map((t) => t.id))) : new Map<string, TrialStatus>();
+  const trials: PlanTrial[] = exp.trials.map((t) => {
+    const n = trainCount(t.config);
+    return {
+      id: t.id, position: t.position, params: t.params, status: statuses.get(t.id) ?? 'new',
+      epochs: t.config.train.epochs, trainSize: n, sampleEpochs: t.config.train.epochs * n, flops: trialFlops(t.config),
+    };
+  });
+  const todo = trials.filter((t) => !isFinished(t.status));
+  const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), Math.max(1, todo.length)));
+  const measured = measuredRate(opts.db);
+  const backend = kernelSummary(exp.kernels).backend;
+  const rate = measured ?? (backend === 'native' ? DEFAULT_RATE.native : DEFAULT_RATE.js);
+  const basis = measured !== null
+    ? `${(measured / 1e9).toFixed(2)} GFLOP/s per worker, measured on the finished trials in ${opts.db}`
+    : `an assumed ${(rate / 1e9).toFixed(0)} GFLOP/s per worker (${backend} kernels; no finished trial to measure yet)`;
+  const flops = todo.reduce((s, t) => s + t.flops, 0);
+  return {
+    experiment: exp.name, file, db: opts.db, trials, total: trials.length, finished: trials.length - todo.length,
+    sampleEpochs: todo.reduce((s, t) => s + t.sampleEpochs, 0), estimateSeconds: flops / rate / workers,
+    estimateBasis: basis, workers,
+  };
+}
+

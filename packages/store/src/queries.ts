@@ -1,0 +1,396 @@
+/**
+ * Every read query of the results database, as methods of `ReadQueries`: the writer (`Store`) and the read-only
+ * connection (`ResultsReader`) both extend it, so the SQL lives here once. Rows are mapped onto the types of
+ * rows.ts (camelCase, JSON parsed; a damaged JSON cell reads as null instead of stopping a report).
+ */
+import type Database from 'better-sqlite3';
+import type { EpochRowValues } from './epochs.js';
+import { InputError } from './errors.js';
+import type {
+  EnvironmentRecord, EpochRecord, ExperimentRecord, FinalEval, GradcheckRecord, Severity, StoredFinding,
+  StoredTrialConfig, TrialLink, TrialRecord, TrialStatus, TrialSummary,
+} from './rows.js';
+
+interface TrialSql {
+  id: string;
+  experiment: string;
+  status: TrialStatus;
+  config_json: string;
+  seed: number;
+  arch: string;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+  diverged_epoch: number | null;
+  final_cost: number | null;
+  final_train_acc: number | null;
+  final_test_acc: number | null;
+  best_test_acc: number | null;
+  epochs_done: number | null;
+  backend: string | null;
+  final_eval_json: string | null;
+  summary_json: string | null;
+  owner: string | null;
+  heartbeat_at: string | null;
+  created_at: string;
+  attempt: number;
+  pruned_epoch: number | null;
+  diagnosed_at: string | null;
+  params_json?: string | null;
+  position?: number | null;
+}
+
+interface EpochSql extends EpochRowValues {
+  trial_id: string;
+  attempt: number;
+}
+
+interface ExperimentSql {
+  name: string;
+  description: string;
+  file: string;
+  yaml: string;
+  created_at: string;
+  updated_at: string;
+  resolved_json: string;
+}
+
+interface GradcheckSql {
+  id: number;
+  experiment: string;
+  arch: string;
+  run_id: string;
+  layer: number;
+  kind: 'weights' | 'biases';
+  checked: number;
+  skipped: number;
+  max_rel_error: number | null;
+  max_abs_error: number | null;
+  worst_index: number | null;
+  analytic: number | null;
+  numeric: number | null;
+  eps: number;
+  threshold: number;
+  passed: number;
+  created_at: string;
+}
+
+interface EnvironmentSql {
+  run_id: string;
+  started_at: string;
+  finished_at: string | null;
+  command: string;
+  sweeplab_version: string;
+  git_commit: string | null;
+  node_version: string;
+  platform: string;
+  cpu: string | null;
+  cores: number | null;
+  kernel_backend: string | null;
+  openblas_core: string | null;
+  data_fingerprints_json: string;
+  status: string;
+}
+
+interface DiagnosisSql {
+  trial_id: string;
+  rule: string;
+  severity: Severity;
+  evidence_json: string;
+  advice: string;
+}
+
+/** JSON.parse that yields `fallback` for NULL or text that is not JSON. */
+export function parseJson<T>(text: string | null | undefined, fallback: T): T {
+  if (text === null || text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function list(text: string | null | undefined): ReadonlyArray<number | null> | null {
+  const v = parseJson<unknown>(text, null);
+  return Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x : null)) : null;
+}
+
+const EMPTY_CONFIG: StoredTrialConfig = {
+  model: { layers: [], activation: '', output: '', loss: '' },
+  train: { optimizer: '', batch: 'full', lr: 0, epochs: 0, l2: 0 },
+};
+
+function toTrial(t: TrialSql): TrialRecord {
+  const config = parseJson<unknown>(t.config_json, null);
+  const params = parseJson<unknown>(t.params_json, null);
+  const summary = parseJson<unknown>(t.summary_json, null);
+  const finalEval = parseJson<unknown>(t.final_eval_json, null);
+  return {
+    id: t.id,
+    experiment: t.experiment,
+    status: t.status,
+    config: isObj(config) && isObj(config.model) && isObj(config.train) ? (config as StoredTrialConfig) : EMPTY_CONFIG,
+    params: isObj(params) ? params : {},
+    position: t.position ?? null,
+    seed: t.seed,
+    arch: t.arch,
+    startedAt: t.started_at,
+    finishedAt: t.finished_at,
+    error: t.error,
+    divergedEpoch: t.diverged_epoch,
+    prunedEpoch: t.pruned_epoch,
+    finalCost: t.final_cost,
+    finalTrainAcc: t.final_train_acc,
+    finalTestAcc: t.final_test_acc,
+    bestTestAcc: t.best_test_acc,
+    epochsDone: t.epochs_done,
+    backend: t.backend,
+    finalEval: isObj(finalEval) ? (finalEval as unknown as FinalEval) : null,
+    summary: isObj(summary) ? (summary as TrialSummary) : null,
+    attempt: t.attempt,
+    owner: t.owner,
+    heartbeatAt: t.heartbeat_at,
+    diagnosedAt: t.diagnosed_at,
+    createdAt: t.created_at,
+  };
+}
+
+function toEpoch(e: EpochRowValues): EpochRecord {
+  return {
+    epoch: e.epoch,
+    cost: e.cost,
+    loss: e.loss,
+    l2Term: e.l2_term,
+    trainAcc: e.train_acc,
+    testAcc: e.test_acc,
+    valAcc: e.val_acc,
+    lr: e.lr,
+    outMean: e.out_mean,
+    outStd: e.out_std,
+    seconds: e.seconds,
+    evalSeconds: e.eval_seconds,
+    outUnitMean: list(e.out_unit_mean_json),
+    outUnitStd: list(e.out_unit_std_json),
+    gradNorm: list(e.grad_norm_json),
+    updateRatio: list(e.update_ratio_json),
+    weightNorm: list(e.weight_norm_json),
+    weightMean: list(e.weight_mean_json),
+    saturation: list(e.saturation_json),
+  };
+}
+
+function toExperiment(e: ExperimentSql): ExperimentRecord {
+  return {
+    name: e.name, description: e.description, file: e.file, yaml: e.yaml, createdAt: e.created_at, updatedAt: e.updated_at,
+    resolved: parseJson<unknown>(e.resolved_json, null),
+  };
+}
+
+function toGradcheck(g: GradcheckSql): GradcheckRecord {
+  return {
+    id: g.id, experiment: g.experiment, arch: g.arch, runId: g.run_id, layer: g.layer, kind: g.kind, checked: g.checked,
+    skipped: g.skipped, maxRelError: g.max_rel_error, maxAbsError: g.max_abs_error, worstIndex: g.worst_index,
+    analytic: g.analytic, numeric: g.numeric, eps: g.eps, threshold: g.threshold, passed: g.passed === 1,
+    createdAt: g.created_at,
+  };
+}
+
+function toEnvironment(e: EnvironmentSql): EnvironmentRecord {
+  const fp = parseJson<unknown>(e.data_fingerprints_json, null);
+  return {
+    runId: e.run_id, startedAt: e.started_at, finishedAt: e.finished_at, command: e.command,
+    sweeplabVersion: e.sweeplab_version, gitCommit: e.git_commit, nodeVersion: e.node_version, platform: e.platform,
+    cpu: e.cpu, cores: e.cores, kernelBackend: e.kernel_backend, openblasCore: e.openblas_core,
+    dataFingerprints: isObj(fp) ? (fp as Record<string, string>) : null, status: e.status,
+  };
+}
+
+function toFinding(d: DiagnosisSql): StoredFinding {
+  const evidence = parseJson<unknown>(d.evidence_json, null);
+  return {
+    rule: d.rule, severity: d.severity, advice: d.advice,
+    evidence: isObj(evidence) ? (evidence as StoredFinding['evidence']) : {},
+  };
+}
+
+function groupBy<T, R>(rows: readonly T[], key: (r: T) => string, map: (r: T) => R): Map<string, R[]> {
+  const out = new Map<string, R[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const l = out.get(k);
+    if (l) l.push(map(r));
+    else out.set(k, [map(r)]);
+  }
+  return out;
+}
+
+/** The read side, over any connection (read-only or the writer's own). */
+export class ReadQueries {
+  constructor(protected readonly db: Database.Database) {}
+
+  /** Runs `fn` in one read transaction: everything it reads is one consistent snapshot. */
+  snapshot<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+
+  /** Resolves a unique trial-id prefix to the full id (InputError UNKNOWN_TRIAL / AMBIGUOUS_TRIAL otherwise). */
+  resolveTrialId(prefix: string): string {
+    const p = prefix.trim().toLowerCase();
+    if (!/^[0-9a-z_-]+$/.test(p)) {
+      throw new InputError('UNKNOWN_TRIAL', `"${prefix}" is not a trial id: ids are hex strings (see \`sweeplab query "SELECT trial_id FROM trial_summary"\`)`);
+    }
+    const ids = this.db.prepare<{ lo: string; hi: string }, string>(
+      'SELECT id FROM trials WHERE id >= @lo AND id < @hi ORDER BY id LIMIT 6').pluck()
+      .all({ lo: p, hi: p + '\uffff' });
+    const [first, ...more] = ids;
+    if (first === undefined) {
+      throw new InputError('UNKNOWN_TRIAL', `no trial id starts with "${prefix}" in this database; list them with \`sweeplab query "SELECT trial_id, experiment FROM trial_summary"\``);
+    }
+    if (more.length > 0) {
+      throw new InputError('AMBIGUOUS_TRIAL', `"${prefix}" matches several trials (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}); give more characters of the id`);
+    }
+    return first;
+  }
+
+  trial(id: string): TrialRecord | undefined {
+    const r = this.db.prepare<{ id: string }, TrialSql>('SELECT * FROM trials WHERE id = @id').get({ id });
+    return r ? toTrial(r) : undefined;
+  }
+
+  /** Status, owner, heartbeat and attempt of a trial (null when it does not exist). */
+  trialState(id: string): { status: TrialStatus; owner: string | null; heartbeatAt: string | null; attempt: number } | null {
+    const r = this.db.prepare<{ id: string }, { status: TrialStatus; owner: string | null; heartbeat_at: string | null; attempt: number }>(
+      'SELECT status, owner, heartbeat_at, attempt FROM trials WHERE id = @id').get({ id });
+    return r ? { status: r.status, owner: r.owner, heartbeatAt: r.heartbeat_at, attempt: r.attempt } : null;
+  }
+
+  /** The trial's epochs (its current attempt), by epoch. */
+  epochs(id: string): EpochRecord[] {
+    return this.rawEpochs(id).map(toEpoch);
+  }
+
+  /** The trial's epoch rows exactly as stored (for bit-for-bit comparisons). */
+  rawEpochs(id: string): EpochRowValues[] {
+    return this.db.prepare<{ id: string }, EpochSql>(`
+      SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id AND t.attempt = e.attempt
+      WHERE e.trial_id = @id ORDER BY e.epoch`).all({ id });
+  }
+
+  experiment(name: string): ExperimentRecord | undefined {
+    const r = this.db.prepare<{ name: string }, ExperimentSql>('SELECT * FROM experiments WHERE name = @name').get({ name });
+    return r ? toExperiment(r) : undefined;
+  }
+
+  /** Names of the experiments in the database, sorted. */
+  experimentNames(): string[] {
+    return this.db.prepare<[], string>('SELECT name FROM experiments ORDER BY name').pluck().all();
+  }
+
+  trialLinks(id: string): TrialLink[] {
+    return this.db.prepare<{ id: string }, { experiment: string; trial_id: string; params_json: string; position: number }>(
+      'SELECT * FROM experiment_trials WHERE trial_id = @id ORDER BY experiment').all({ id })
+      .map((l) => ({ experiment: l.experiment, trialId: l.trial_id, params: parseJson<Record<string, unknown>>(l.params_json, {}), position: l.position }));
+  }
+
+  /** Status of each given trial id that exists in the database. */
+  trialStatuses(ids: readonly string[]): Map<string, TrialStatus> {
+    const out = new Map<string, TrialStatus>();
+    const stmt = this.db.prepare<{ ids: string }, { id: string; status: TrialStatus }>(
+      'SELECT id, status FROM trials WHERE id IN (SELECT value FROM json_each(@ids))');
+    for (const r of stmt.all({ ids: JSON.stringify(ids) })) out.set(r.id, r.status);
+    return out;
+  }
+
+  /** The experiment's trials in its position order, with their swept parameters. */
+  experimentTrials(experiment: string): TrialRecord[] {
+    return this.db.prepare<{ experiment: string }, TrialSql>(`
+      SELECT t.*, et.params_json AS params_json, et.position AS position
+      FROM experiment_trials et JOIN trials t ON t.id = et.trial_id
+      WHERE et.experiment = @experiment ORDER BY et.position, t.id`).all({ experiment }).map(toTrial);
+  }
+
+  /** Every epoch row of the experiment's trials (their current attempts), by trial id. */
+  experimentEpochs(experiment: string): Map<string, EpochRecord[]> {
+    const rows = this.db.prepare<{ experiment: string }, EpochSql>(`
+      SELECT e.* FROM epochs e
+      JOIN experiment_trials et ON et.trial_id = e.trial_id
+      JOIN trials t ON t.id = e.trial_id AND t.attempt = e.attempt
+      WHERE et.experiment = @experiment ORDER BY e.trial_id, e.epoch`).all({ experiment });
+    return groupBy(rows, (r) => r.trial_id, toEpoch);
+  }
+
+  /**
+   * The latest gradient check of each (architecture, layer, kind) of the experiment: its own rows first; an
+   * architecture of its trials that was checked under another experiment (the same architecture in an earlier
+   * file) contributes that experiment's latest rows.
+   */
+  experimentGradchecks(experiment: string): GradcheckRecord[] {
+    return this.db.prepare<{ experiment: string }, GradcheckSql>(`
+      SELECT id, experiment, arch, run_id, layer, kind, checked, skipped, max_rel_error, max_abs_error, worst_index,
+             analytic, numeric, eps, threshold, passed, created_at
+      FROM (
+        SELECT g.*, ROW_NUMBER() OVER (
+                 PARTITION BY g.arch, g.layer, g.kind ORDER BY (g.experiment = @experiment) DESC, g.id DESC) AS rank_
+        FROM gradchecks g
+        WHERE g.experiment = @experiment
+           OR g.arch IN (SELECT t.arch FROM experiment_trials et JOIN trials t ON t.id = et.trial_id
+                         WHERE et.experiment = @experiment)
+      )
+      WHERE rank_ = 1
+      ORDER BY arch, layer, kind`).all({ experiment }).map(toGradcheck);
+  }
+
+  /** Stored diagnosis findings of the experiment's trials, by trial id. */
+  experimentDiagnoses(experiment: string): Map<string, StoredFinding[]> {
+    const rows = this.db.prepare<{ experiment: string }, DiagnosisSql>(`
+      SELECT d.* FROM diagnoses d JOIN experiment_trials et ON et.trial_id = d.trial_id
+      WHERE et.experiment = @experiment ORDER BY d.trial_id, d.rule`).all({ experiment });
+    return groupBy(rows, (r) => r.trial_id, toFinding);
+  }
+
+  trialDiagnoses(trialId: string): StoredFinding[] {
+    return this.db.prepare<{ id: string }, DiagnosisSql>('SELECT * FROM diagnoses WHERE trial_id = @id ORDER BY rule')
+      .all({ id: trialId }).map(toFinding);
+  }
+
+  /** The environment row of the latest run that included the experiment, or of the latest run at all. */
+  latestEnvironment(experiment: string): EnvironmentRecord | undefined {
+    const own = this.db.prepare<{ experiment: string }, EnvironmentSql>(`
+      SELECT * FROM environment
+      WHERE EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(data_fingerprints_json) THEN data_fingerprints_json ELSE '{}' END)
+                    WHERE key = @experiment)
+      ORDER BY started_at DESC, rowid DESC LIMIT 1`).get({ experiment });
+    const row = own ?? this.db.prepare<[], EnvironmentSql>('SELECT * FROM environment ORDER BY started_at DESC, rowid DESC LIMIT 1').get();
+    return row ? toEnvironment(row) : undefined;
+  }
+
+  /**
+   * Finished trials (done / diverged) of the given experiments whose diagnosis is not stored (diagnosed_at NULL), in
+   * experiment then position order. Pruned trials are left out: a stopping rule ended them on purpose.
+   */
+  undiagnosedTrials(experiments: readonly string[]): string[] {
+    return this.db.prepare<{ names: string }, string>(`
+      SELECT t.id FROM trials t JOIN experiment_trials et ON et.trial_id = t.id
+      WHERE et.experiment IN (SELECT value FROM json_each(@names))
+        AND t.status IN ('done', 'diverged') AND t.diagnosed_at IS NULL
+      GROUP BY t.id ORDER BY min(et.experiment), min(et.position)`).pluck().all({ names: JSON.stringify(experiments) });
+  }
+
+  /** Configs and compute seconds of the most recently finished trials (for time estimates). */
+  recentTrialSeconds(limit = 200): Array<{ config: StoredTrialConfig; seconds: number }> {
+    const rows = this.db.prepare<{ limit: number }, { config_json: string; secs: number | null }>(`
+      SELECT t.config_json, SUM(COALESCE(e.seconds, 0) + COALESCE(e.eval_seconds, 0)) AS secs
+      FROM trials t JOIN epochs e ON e.trial_id = t.id AND e.attempt = t.attempt
+      WHERE t.status = 'done' GROUP BY t.id ORDER BY t.finished_at DESC LIMIT @limit`).all({ limit });
+    const out: Array<{ config: StoredTrialConfig; seconds: number }> = [];
+    for (const r of rows) {
+      const config = parseJson<unknown>(r.config_json, null);
+      if (r.secs !== null && r.secs > 0 && isObj(config) && isObj(config.model) && isObj(config.train)) {
+        out.push({ config: config as StoredTrialConfig, seconds: r.secs });
+      }
+    }
+    return out;
+  }
+}
