@@ -202,6 +202,12 @@ NNC_BF16_TARGET static void bf16_store(float *C, size_t ldc, const float *t, int
             __m512 x = _mm512_loadu_ps(t + r * 32 + c0);
             if (alpha != 1.0f) x = _mm512_mul_ps(va, x);
             if (beta != 0.0f) x = _mm512_add_ps(x, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m, cr + c0)));
+            if (e && e->kind == EPI_STEP) {
+                float g[16];
+                _mm512_storeu_ps(g, x);
+                epi_step_f32(e, c_off + (size_t)r * ldc + c0, g, w, cr + c0);
+                continue;
+            }
             if (e) {
                 if (e->kind == EPI_BIAS || e->kind == EPI_BIAS_RELU) {
                     x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias + j0 + c0));
@@ -400,6 +406,7 @@ static int gemm_bf16(int ta, int tb, int M, int N, int K, double alpha, const fl
                      float *C, const epi_t_f32 *e)
 {
     if (M == 0 || N == 0) return 0;
+    if (K == 0 && e && e->kind == EPI_STEP) return -3; /* callers handle rows == 0 themselves */
     if (K == 0) {
         scale_c_f32(C, (size_t)M * (size_t)N, beta);
         if (e) {

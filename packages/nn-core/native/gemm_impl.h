@@ -21,6 +21,9 @@
  * Epilogues (on the last k-block, in registers): EPI_BIAS_RELU gives C = max(C + b, 0) with exactly the
  * operations of bias_act (so a fused forward equals gemm + biasAct bit for bit), EPI_BIAS gives C + b, and
  * EPI_MASK_POS gives C = (M > 0 ? C : 0) for a mask matrix M laid out like C (ReLU backward: act_backward).
+ * EPI_STEP treats the final C as a weight gradient g and applies the optimizer step to the weights W (laid out
+ * like C) right there: g += l2·W; momentum v = mu·v + g, W -= lr·v (Nesterov: W -= lr·(g + mu·v)); plain SGD
+ * (mu < 0): W -= lr·g; C receives g only when write_g (else only the partial sums of earlier k-blocks).
  */
 
 #define NNC_CAT2(a, b) a##_##b
@@ -107,7 +110,36 @@ typedef struct {
     int kind;
     const T *bias; /* (N) for EPI_BIAS / EPI_BIAS_RELU */
     const T *mask; /* like C (same ldc) for EPI_MASK_POS */
+    /* EPI_STEP: weights and velocity laid out like C (v NULL for plain SGD), coefficients, whether C gets g */
+    T *w;
+    T *v;
+    T l2, lr, mu;
+    int nesterov, write_g;
 } FN(epi_t);
+
+/* EPI_STEP on n consecutive values g[0..n) of C at offset off (W, v at the same offset); cg: where C's values
+ * are (written only when write_g). The arithmetic of axpy + momentum_step / sgd_step, in T. */
+static inline __attribute__((always_inline)) void FN(epi_step)(const FN(epi_t) *e, size_t off, const T *g, int n, T *cg)
+{
+    T *w = e->w + off;
+    const T l2 = e->l2, lr = e->lr, mu = e->mu;
+    if (e->v) {
+        T *v = e->v + off;
+        for (int i = 0; i < n; i++) {
+            const T gi = l2 != (T)0 ? g[i] + l2 * w[i] : g[i];
+            if (e->write_g) cg[i] = gi;
+            const T vi = mu * v[i] + gi;
+            v[i] = vi;
+            w[i] = e->nesterov ? w[i] - lr * (gi + mu * vi) : w[i] - lr * vi;
+        }
+    } else {
+        for (int i = 0; i < n; i++) {
+            const T gi = l2 != (T)0 ? g[i] + l2 * w[i] : g[i];
+            if (e->write_g) cg[i] = gi;
+            w[i] = w[i] - lr * gi;
+        }
+    }
+}
 
 static inline GV FN(gload)(const T *p)
 {
@@ -177,6 +209,12 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, int mr, 
                 } else {
                     x = FN(gload)(cr + v * GLANES) + x;
                 }
+                if (e && e->kind == EPI_STEP) {
+                    T g[GLANES];
+                    memcpy(g, &x, sizeof g);
+                    FN(epi_step)(e, c_off + (size_t)r * ldc + v * GLANES, g, GLANES, cr + v * GLANES);
+                    continue;
+                }
                 if (e) {
 #if NNC_VBYTES > 0
                     if (e->kind == EPI_BIAS || e->kind == EPI_BIAS_RELU) {
@@ -218,9 +256,14 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, int mr, 
                 } else {
                     x = cr[j] + x;
                 }
+                if (e && e->kind == EPI_STEP) {
+                    t[j] = x;
+                    continue;
+                }
                 if (e) x = FN(epi1)(x, e, c_off + (size_t)r * ldc + j, j0c + j);
                 cr[j] = x;
             }
+            if (e && e->kind == EPI_STEP) FN(epi_step)(e, c_off + (size_t)r * ldc, t, nr, cr);
         }
     }
 }

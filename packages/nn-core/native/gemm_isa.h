@@ -52,6 +52,6 @@
 #define NNC_MC_MAX 1536   /* rows per packed block of A */
 
 /* GEMM epilogues (gemm_impl.h) */
-enum { EPI_NONE = 0, EPI_BIAS = 1, EPI_BIAS_RELU = 2, EPI_MASK_POS = 3 };
+enum { EPI_NONE = 0, EPI_BIAS = 1, EPI_BIAS_RELU = 2, EPI_MASK_POS = 3, EPI_STEP = 4 };
 
 #endif

@@ -617,7 +617,7 @@ static int FN(linear_act)(T *Z, const T *A, const T *W, const T *b, size_t rows,
     if (rows == 0 || nOut == 0) return 0;
 #ifndef NNC_HAVE_OPENBLAS
     if (nIn > 0 && (act == ACT_RELU || act == ACT_IDENTITY) && !FN(narrow_nn_ok)((int)rows, (int)nOut, (int)nIn)) {
-        const FN(epi_t) e = {act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, b, NULL};
+        const FN(epi_t) e = {.kind = act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, .bias = b};
         return FN(gemm_builtin_full)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e);
     }
 #endif
@@ -636,7 +636,7 @@ static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, s
     if (rows == 0 || nIn == 0) return 0;
 #ifndef NNC_HAVE_OPENBLAS
     if (nOut > 0 && act == ACT_RELU) {
-        const FN(epi_t) e = {EPI_MASK_POS, NULL, Aprev};
+        const FN(epi_t) e = {.kind = EPI_MASK_POS, .mask = Aprev};
         return FN(gemm_builtin_full)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e);
     }
 #endif
@@ -644,6 +644,37 @@ static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, s
     if (rc) return rc;
     FN(act_backward)(dA, dA, Aprev, rows * nIn, act, slope);
     return 0;
+}
+
+
+/* Weight gradient and optimizer step of one layer in one pass (mini-batch SGD / momentum), for the layer's block
+ * P = [b; W] (nIn + 1, nOut), its gradient block G = [db; dW] and velocity block V (NULL: plain SGD, mu unused):
+ * db = colSum(dZ), dW = Aprevᵀ · dZ + l2 · W (the L2 term on the weights only), then the step on b (with db) and
+ * on W (with dW) as momentum_step / sgd_step do it. = col_sum + gemm TN + axpy + momentum_step on the block. The
+ * weights' update runs in the built-in GEMM's epilogue (EPI_STEP) while the gradient tile is in registers, in
+ * either tier; dW reaches G only when write_g (the trainer's last step of an epoch, for its gradient norms).
+ * Aprev: (rows, nIn), dZ: (rows, nOut). Returns 0, or -1 (no memory for the GEMM's buffers). */
+static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, size_t rows, size_t nIn, size_t nOut,
+                                double l2, double lr, double mu, int nesterov, int write_g)
+{
+    if (nOut == 0) return 0;
+    FN(col_sum)(G, dZ, rows, nOut);
+    if (V) FN(momentum_step)(P, G, V, nOut, lr, mu, nesterov);
+    else FN(sgd_step)(P, G, nOut, lr, 0.0);
+    if (nIn == 0) return 0;
+    T *dW = G + nOut;
+    if (rows == 0) {
+        /* no rows: dW = l2 · W, then the plain kernels */
+        const size_t n = nIn * nOut;
+        FN(scale_c)(dW, n, 0.0);
+        if (l2 != 0.0) FN(axpy)(dW, P + nOut, n, l2);
+        if (V) FN(momentum_step)(P + nOut, dW, V + nOut, n, lr, mu, nesterov);
+        else FN(sgd_step)(P + nOut, dW, n, lr, 0.0);
+        return 0;
+    }
+    const FN(epi_t) e = {.kind = EPI_STEP, .w = P + nOut, .v = V ? V + nOut : NULL, .l2 = (T)l2, .lr = (T)lr,
+                         .mu = (T)mu, .nesterov = nesterov, .write_g = write_g};
+    return FN(gemm_builtin_full)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW, &e);
 }
 
 #undef VEC

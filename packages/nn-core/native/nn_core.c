@@ -27,7 +27,7 @@
 #include "gemm_isa.h"
 
 /* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
-#define NNC_ABI_VERSION 4
+#define NNC_ABI_VERSION 5
 
 /* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
 enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
@@ -41,7 +41,7 @@ enum { OUT_SIGMOID_BCE = 0, OUT_SOFTMAX_CE = 1, OUT_IDENTITY_MSE = 2, OUT_SIGMOI
 #define NNC_PF_ROWS 4 /* rows ahead that the narrow NN kernel prefetches (A streams from memory) */
 #define NNC_GATHER_AHEAD 2 /* rows prefetched ahead by gatherBatch */
 #define NNC_PREFETCH_MAX_BYTES (64 * 1024) /* gatherBatch prefetches the next batch only up to this size */
-#define NNC_MAX_ARGS 12
+#define NNC_MAX_ARGS 16
 #define NNC_DIM_LIMIT 2147483647.0 /* CBLAS dimensions are 32-bit ints in Debian's OpenBLAS */
 
 /*
@@ -110,7 +110,7 @@ static int linear_act_bf16(float *Z, const float *A, const float *W, const float
 {
     if (rows == 0 || nOut == 0) return 0;
     if (act == ACT_RELU || act == ACT_IDENTITY) {
-        const epi_t_f32 e = {act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, b, NULL};
+        const epi_t_f32 e = {.kind = act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, .bias = b};
         return gemm_bf16(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e);
     }
     const int rc = gemm_bf16(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, NULL);
@@ -119,12 +119,26 @@ static int linear_act_bf16(float *Z, const float *A, const float *W, const float
     return 0;
 }
 
+/* weight_grad_step_f32 with bf16 GEMM inputs (Aprev, dZ rounded to bfloat16; sums, g and the step in float32). */
+static int weight_grad_step_bf16(float *P, float *G, float *V, const float *Aprev, const float *dZ, size_t rows, size_t nIn,
+                                 size_t nOut, double l2, double lr, double mu, int nesterov, int write_g)
+{
+    if (rows == 0 || nOut == 0) return weight_grad_step_f32(P, G, V, Aprev, dZ, rows, nIn, nOut, l2, lr, mu, nesterov, write_g);
+    col_sum_f32(G, dZ, rows, nOut);
+    if (V) momentum_step_f32(P, G, V, nOut, lr, mu, nesterov);
+    else sgd_step_f32(P, G, nOut, lr, 0.0);
+    if (nIn == 0) return 0;
+    const epi_t_f32 e = {.kind = EPI_STEP, .w = P + nOut, .v = V ? V + nOut : NULL, .l2 = (float)l2, .lr = (float)lr,
+                         .mu = (float)mu, .nesterov = nesterov, .write_g = write_g};
+    return gemm_bf16(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, G + nOut, &e);
+}
+
 static int linear_backward_bf16(float *dA, const float *dZ, const float *W, const float *Aprev, size_t rows,
                                 size_t nIn, size_t nOut, int act, double slope)
 {
     if (rows == 0 || nIn == 0) return 0;
     if (act == ACT_RELU) {
-        const epi_t_f32 e = {EPI_MASK_POS, NULL, Aprev};
+        const epi_t_f32 e = {.kind = EPI_MASK_POS, .mask = Aprev};
         return gemm_bf16(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e);
     }
     const int rc = gemm_bf16(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, NULL);
@@ -559,6 +573,33 @@ static napi_value js_linear_backward_bf16(napi_env env, napi_callback_info info)
     return bf16_result(env, "linearBackwardBf16", linear_backward_bf16(dA, dZ, W, Ap, (size_t)rows, (size_t)nIn, (size_t)nOut, act, slope));
 }
 
+/* weightGradStepBf16: weightGradStep's arguments, Float32Arrays */
+static napi_value js_weight_grad_step_bf16(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "weightGradStepBf16", 13)) return NULL;
+    const int64_t rows = dim(&c, 5, "rows"), nIn = dim(&c, 6, "nIn"), nOut = dim(&c, 7, "nOut");
+    const double l2 = num(&c, 8, "l2"), lr = num(&c, 9, "lr"), mu = num(&c, 10, "mu");
+    const int nesterov = flag(&c, 11, "nesterov"), write_g = flag(&c, 12, "writeGrad");
+    const uint64_t blk = (U64(nIn) + 1) * U64(nOut);
+    void *P = arr(&c, 0, "P", blk, "(nIn+1)*nOut");
+    void *G = arr(&c, 1, "G", blk, "(nIn+1)*nOut");
+    void *V = arr(&c, 2, "V", 0, "");
+    void *Ap = arr(&c, 3, "Aprev", U64(rows) * U64(nIn), "rows*nIn");
+    void *dZ = arr(&c, 4, "dZ", U64(rows) * U64(nOut), "rows*nOut");
+    if (!only_f32(&c)) return NULL;
+    const int momentum = arr_length(&c, 2) > 0;
+    if (momentum && arr_length(&c, 2) < blk) {
+        fail_range(&c, "nn-core native weightGradStepBf16: argument 3 (V) must be empty (plain SGD) or hold (nIn+1)*nOut values");
+        return NULL;
+    }
+    if (blk > 0 && (P == G || (momentum && (P == V || G == V)))) {
+        fail_type(&c, "nn-core native weightGradStepBf16: P, G and V must be different arrays");
+        return NULL;
+    }
+    return bf16_result(env, "weightGradStepBf16", weight_grad_step_bf16(P, G, momentum ? V : NULL, Ap, dZ, (size_t)rows, (size_t)nIn, (size_t)nOut, l2, lr, mu, nesterov, write_g));
+}
+
 /* bf16Support() -> { kernel: 'amx' | 'avx512bf16' | null, missing: string | null } */
 static napi_value js_bf16_support(napi_env env, napi_callback_info info)
 {
@@ -575,6 +616,37 @@ static napi_value js_bf16_support(napi_env env, napi_callback_info info)
     }
     if (!k || !m || napi_set_named_property(env, o, "kernel", k) != napi_ok || napi_set_named_property(env, o, "missing", m) != napi_ok) return NULL;
     return o;
+}
+
+/* weightGradStep(P, G, V, Aprev, dZ, rows, nIn, nOut, l2, lr, mu, nesterov, writeGrad); V: the velocity block,
+ * or an empty array for plain SGD */
+static napi_value js_weight_grad_step(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "weightGradStep", 13)) return NULL;
+    const int64_t rows = dim(&c, 5, "rows"), nIn = dim(&c, 6, "nIn"), nOut = dim(&c, 7, "nOut");
+    const double l2 = num(&c, 8, "l2"), lr = num(&c, 9, "lr"), mu = num(&c, 10, "mu");
+    const int nesterov = flag(&c, 11, "nesterov"), write_g = flag(&c, 12, "writeGrad");
+    const uint64_t blk = (U64(nIn) + 1) * U64(nOut);
+    void *P = arr(&c, 0, "P", blk, "(nIn+1)*nOut");
+    void *G = arr(&c, 1, "G", blk, "(nIn+1)*nOut");
+    void *V = arr(&c, 2, "V", 0, "");
+    void *Ap = arr(&c, 3, "Aprev", U64(rows) * U64(nIn), "rows*nIn");
+    void *dZ = arr(&c, 4, "dZ", U64(rows) * U64(nOut), "rows*nOut");
+    if (c.failed) return NULL;
+    const int momentum = arr_length(&c, 2) > 0;
+    if (momentum && arr_length(&c, 2) < blk) {
+        fail_range(&c, "nn-core native weightGradStep: argument 3 (V) must be empty (plain SGD) or hold (nIn+1)*nOut values");
+        return NULL;
+    }
+    if (blk > 0 && (P == G || (momentum && (P == V || G == V)))) {
+        fail_type(&c, "nn-core native weightGradStep: P, G and V must be different arrays");
+        return NULL;
+    }
+    const int rc = c.dt == DT_F32
+        ? weight_grad_step_f32(P, G, momentum ? V : NULL, Ap, dZ, (size_t)rows, (size_t)nIn, (size_t)nOut, l2, lr, mu, nesterov, write_g)
+        : weight_grad_step_f64(P, G, momentum ? V : NULL, Ap, dZ, (size_t)rows, (size_t)nIn, (size_t)nOut, l2, lr, mu, nesterov, write_g);
+    return rc ? fail_alloc(env, "weightGradStep") : NULL;
 }
 
 /* biasAct(Z, b, rows, cols, act, slope) */
@@ -871,10 +943,12 @@ NAPI_MODULE_INIT()
         {"gemmBuiltin", js_gemm_builtin},
         {"linearAct", js_linear_act},
         {"linearBackward", js_linear_backward},
+        {"weightGradStep", js_weight_grad_step},
         {"buildInfo", js_build_info},
         {"gemmBf16", js_gemm_bf16},
         {"linearActBf16", js_linear_act_bf16},
         {"linearBackwardBf16", js_linear_backward_bf16},
+        {"weightGradStepBf16", js_weight_grad_step_bf16},
         {"bf16Support", js_bf16_support},
 #ifdef NNC_HAVE_OPENBLAS
         {"openblasCorename", js_openblas_corename},

@@ -93,6 +93,37 @@ export function backward(model: Mlp, ws: Workspace, X: FloatArray, rows: number,
   }
 }
 
+/** Per-layer views for backwardStep, made once per train(): the (nIn + 1, nOut) blocks [b; W], [db; dW], [vb; vW]. */
+export interface StepBlocks { P: FloatArray[]; G: FloatArray[]; V: FloatArray[] }
+
+export function stepBlocks(model: Mlp, velocity: FloatArray | null): StepBlocks {
+  const empty = model.params.subarray(0, 0);
+  return {
+    P: model.layers.map((v) => model.params.subarray(v.offset, v.offset + v.size)),
+    G: model.layers.map((v) => model.grads.subarray(v.offset, v.offset + v.size)),
+    V: model.layers.map((v) => (velocity ? velocity.subarray(v.offset, v.offset + v.size) : empty)),
+  };
+}
+
+/**
+ * Backward pass and SGD / momentum step in one sweep (mini-batch training), after forward() on the same rows:
+ * per layer from the top, first dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act'(A_{l-1}) with the weights before their update,
+ * then weightGradStep: the layer's gradient (+ l2Coef · W) and its update (mu = momentum, ignored without a
+ * velocity block). The same numbers as backward() + addL2Grad() + the optimizer's step over all parameters,
+ * since every update is elementwise and uses only its own layer's gradient. Gradients stay in model.grads
+ * only with writeGrad (db rows always).
+ */
+export function backwardStep(model: Mlp, ws: Workspace, X: FloatArray, rows: number, blocks: StepBlocks,
+  l2Coef: number, lr: number, mu: number, nesterov: boolean, writeGrad: boolean): void {
+  const k = model.kernels;
+  for (let l = model.layers.length - 1; l >= 0; l--) {
+    const v = model.layers[l];
+    const dZ = ws.deltas[l];
+    if (l > 0) k.linearBackward(ws.deltas[l - 1], dZ, v.W, ws.acts[l - 1], rows, v.nIn, v.nOut, ws.act, ws.slope);
+    k.weightGradStep(blocks.P[l], blocks.G[l], blocks.V[l], l === 0 ? X : ws.acts[l - 1], dZ, rows, v.nIn, v.nOut, l2Coef, lr, mu, nesterov, writeGrad);
+  }
+}
+
 /** dW_l += coef · W_l for every layer (the L2 term's gradient, coef = λ/N; biases excluded). */
 export function addL2Grad(model: Mlp, coef: number): void {
   if (coef === 0) return;

@@ -6,6 +6,8 @@ import { train } from './train.js';
 import { NnCoreError } from './errors.js';
 import { Rng } from './rng.js';
 import { blobs, maxRelDiff, naiveMlp } from './testing/naive.js';
+import { addL2Grad, backward, backwardStep, forward, stepBlocks, Workspace } from './net.js';
+import { makeOptimizer } from './optim/index.js';
 import type { DType, EpochMetrics, LabeledSet, ModelSpec, OptimizerName, TrainOptions } from './types.js';
 
 const spec: ModelSpec = { layers: [3, 4, 3], activation: 'tanh', output: 'sigmoid', loss: 'cross-entropy' };
@@ -305,4 +307,33 @@ test('metricsEvery must be a whole number >= 1; the result names the kernel tier
   assert.equal(res.tier, m.kernels.label);
   assert.equal(res.backend, m.kernels.backend);
   assert.ok(['typescript', 'native (OpenBLAS', 'native (built-in GEMM'].some((p) => res.tier.startsWith(p)), res.tier);
+});
+
+test('SGD / momentum steps inside the backward pass (backwardStep) = backward + L2 + the optimizer step, bit for bit on the TypeScript kernels', () => {
+  for (const optimizer of ['sgd', 'momentum'] as const) {
+    for (const nesterov of [false, true]) {
+      const sp: ModelSpec = { layers: [3, 7, 5, 3], activation: 'tanh', output: 'softmax', loss: 'cross-entropy' };
+      const make = () => createMlp(sp, { dtype: 'float64', init: 'xavier', seed: 8, kernels: 'js' });
+      const a = make(), b = make();
+      const tr = data(40, 14);
+      const ws = [new Workspace(a, 10), new Workspace(b, 10)];
+      const oa = makeOptimizer(a, { ...base, optimizer, momentum: 0.8, nesterov }), ob = makeOptimizer(b, { ...base, optimizer, momentum: 0.8, nesterov });
+      const blocks = stepBlocks(b, ob.fused!.velocity);
+      for (let s = 0; s < 4; s++) {
+        const x = tr.x.subarray(s * 10 * 3, (s + 1) * 10 * 3);
+        for (const [m, w] of [[a, ws[0]!], [b, ws[1]!]] as const) {
+          w.setTargets(tr.labels, s * 10, 10, 3);
+          forward(m, w, x, 10, 1 / 10);
+        }
+        backward(a, ws[0]!, x, 10, false);
+        addL2Grad(a, 0.01);
+        oa.step(0.3);
+        backwardStep(b, ws[1]!, x, 10, blocks, 0.01, 0.3, ob.fused!.mu, ob.fused!.nesterov, true);
+        ob.fused!.countStep();
+        assert.deepEqual(b.params, a.params, `${optimizer} nesterov ${nesterov} step ${s}`);
+        assert.deepEqual(b.grads, a.grads);
+      }
+      assert.equal(ob.steps, oa.steps);
+    }
+  }
 });

@@ -19,7 +19,7 @@ import { NnCoreError } from './errors.js';
 import { ConfusionCounter, evalSet } from './evaluate.js';
 import { SATURATION_BOUNDS } from './kernels/js.js';
 import { SHUFFLE_STREAM } from './model.js';
-import { addL2Grad, backward, checkSet, chunkViews, CHUNK, forward, weightSumSq, Workspace } from './net.js';
+import { addL2Grad, backward, backwardStep, checkSet, chunkViews, CHUNK, forward, stepBlocks, weightSumSq, Workspace } from './net.js';
 import { makeOptimizer } from './optim/index.js';
 import { makeSchedule } from './optim/schedule.js';
 import { Rng } from './rng.js';
@@ -183,6 +183,19 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
     shuffleRng.shuffle(perm);
   };
 
+  // SGD / momentum on mini-batches: the step runs inside the backward pass (backwardStep, weightGradStep), layer
+  // by layer while the gradient is hot, with the same numbers as batchGradient + opt.step
+  const fused = !full ? opt.fused ?? null : null;
+  const blocks = fused ? stepBlocks(model, fused.velocity) : null;
+  /** One SGD / momentum update from rows perm[start .. start + rows); gradients kept in model.grads when keepGrads. */
+  const fusedStep = (start: number, rows: number, lr: number, keepGrads: boolean): number => {
+    k.gatherBatch(xb, ws.y, tr.x, tr.labels, perm, start, rows, nIn, K); // (rows, nIn) inputs + one-hot targets
+    const loss = forward(model, ws, xb, rows, 1 / rows);
+    backwardStep(model, ws, xb, rows, blocks!, l2Coef, lr, fused!.mu, fused!.nesterov, keepGrads);
+    fused!.countStep();
+    return loss;
+  };
+
   /** Mini-batch gradient of J's estimate at rows perm[start .. start + rows) into model.grads; returns the batch's summed data loss. */
   const batchGradient = (start: number, rows: number): number => {
     k.gatherBatch(xb, ws.y, tr.x, tr.labels, perm, start, rows, nIn, K); // (rows, nIn) inputs + one-hot targets
@@ -320,8 +333,14 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
       if (e > 1) reshuffle();
       for (let start = 0; start < N; start += B) {
         const rows = Math.min(B, N - start);
+        const lastStep = start + B >= N;
+        if (fused) {
+          if (lastStep) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||, and its gradient
+          seenLoss += fusedStep(start, rows, lr, lastStep);
+          continue;
+        }
         seenLoss += batchGradient(start, rows);
-        if (start + B >= N) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||
+        if (lastStep) prevParams.set(model.params); // last step of the epoch: keep W for ||ΔW||
         opt.step(lr);
       }
     }

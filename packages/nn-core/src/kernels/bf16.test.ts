@@ -177,3 +177,23 @@ test('bfloat16 training learns like float32 and differs from it (the GEMM inputs
     assert.ok(Math.abs(res[2].r.last.cost - res[1]!.r.last.cost) < 0.05 * res[1]!.r.last.cost);
   }
 });
+
+test('bfloat16 weightGradStep (gradient with bf16 inputs + SGD/momentum step) = its TypeScript emulation', { skip: SKIP }, () => {
+  const rnd = makeRng(33);
+  for (const { name, k } of BF16) {
+    for (const [rows, nIn, nOut, mu] of [[7, 10, 3, -1], [33, 40, 17, 0.9], [128, 100, 64, 0.9], [0, 4, 3, 0.9]] as const) {
+      const n = (nIn + 1) * nOut;
+      const P0 = rand('f32', n, rnd);
+      const V0 = mu < 0 ? new Float32Array(0) : rand('f32', n, rnd, -0.1, 0.1);
+      const Ap = rand('f32', rows * nIn, rnd);
+      const dZ = rand('f32', rows * nOut, rnd);
+      const [Pn, Pj, Vn, Vj, Gn, Gj] = [P0.slice(), P0.slice(), V0.slice(), V0.slice(), new Float32Array(n), new Float32Array(n)];
+      k.weightGradStep(Pn, Gn, Vn, Ap, dZ, rows, nIn, nOut, 0.01, 0.05, mu, false, true);
+      jsBf16Kernels.weightGradStep(Pj, Gj, Vj, Ap, dZ, rows, nIn, nOut, 0.01, 0.05, mu, false, true);
+      const what = `${name} ${rows}x${nIn}x${nOut} mu ${mu}`;
+      assertClose('f32', Gn, Gj, `G ${what}`);
+      assertClose('f32', Pn, Pj, `P ${what}`);
+      assertClose('f32', Vn, Vj, `V ${what}`);
+    }
+  }
+});

@@ -42,9 +42,10 @@ function gemmBf16(
   }
 }
 
-/** The bf16 version of a float32 kernel set: its gemm, linearAct and linearBackward get bf16 inputs. */
-export function withBf16Gemm(base: Kernels, gemm: Kernels['gemm'], linearAct: Kernels['linearAct'], linearBackward: Kernels['linearBackward'], label: string): Kernels {
-  return Object.freeze({ ...base, gemm, linearAct, linearBackward, label });
+/** The bf16 version of a float32 kernel set: its GEMM kernels get bf16 inputs. */
+export function withBf16Gemm(base: Kernels, gemm: Kernels['gemm'], linearAct: Kernels['linearAct'], linearBackward: Kernels['linearBackward'],
+  weightGradStep: Kernels['weightGradStep'], label: string): Kernels {
+  return Object.freeze({ ...base, gemm, linearAct, linearBackward, weightGradStep, label });
 }
 
 /** The TypeScript reference for bfloat16 models (slow: for tests and explicit kernels 'js'). */
@@ -58,6 +59,15 @@ export const jsBf16Kernels: Kernels = withBf16Gemm(
   (dA, dZ, W, Aprev, rows, nIn, nOut, act, slope) => {
     gemmBf16(false, true, rows, nIn, nOut, 1, dZ, W, 0, dA);
     jsKernels.actBackward(dA, dA, Aprev, rows * nIn, act, slope);
+  },
+  (P, G, V, Aprev, dZ, rows, nIn, nOut, l2, lr, mu, nesterov) => {
+    const n = (nIn + 1) * nOut;
+    jsKernels.colSum(G, dZ, rows, nOut);
+    const dW = G.subarray(nOut, n);
+    gemmBf16(true, false, nIn, nOut, rows, 1, Aprev, dZ, 0, dW);
+    if (l2 !== 0) jsKernels.axpy(dW, P.subarray(nOut, n), nIn * nOut, l2);
+    if (V.length > 0) jsKernels.momentumStep(P, G, V, n, lr, mu, nesterov);
+    else jsKernels.sgdStep(P, G, n, lr, 0);
   },
   'typescript (bfloat16 emulated)',
 );

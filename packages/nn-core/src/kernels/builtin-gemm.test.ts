@@ -180,3 +180,48 @@ forEachAddon('linearAct / linearBackward check their arguments (short arrays, al
   assert.throws(() => K.linearBackward(d, d, f32(9), f32(6), 2, 3, 3, Act.Relu, 0), /dA may not alias dZ or W/);
   assert.ok(Z.every((x) => x === 3) && d.every((x) => x === 3));
 });
+
+/** weightGradStep's definition, on the TypeScript kernels: colSum, gemm TN, axpy, then the optimizer kernel. */
+function refStep(P: FloatArray, G: FloatArray, V: FloatArray, Ap: FloatArray, dZ: FloatArray, rows: number, nIn: number, nOut: number,
+  l2: number, lr: number, mu: number, nesterov: boolean): void {
+  jsKernels.weightGradStep(P, G, V, Ap, dZ, rows, nIn, nOut, l2, lr, mu, nesterov, true);
+}
+
+forEachAddon('weightGradStep (gradient + SGD/momentum step in the GEMM epilogue) = colSum + gemm TN + axpy + the optimizer kernel', (_t, K) => {
+  const rnd = makeRng(26);
+  for (const dt of DTYPES) {
+    // rows past one k-block (256 floats / 128 doubles): earlier blocks go through G, the step runs on the last
+    for (const [rows, nIn, nOut] of [[1, 1, 1], [7, 10, 3], [33, 40, 17], [128, 100, 64], [300, 30, 20], [20, 5, 0], [0, 6, 4]] as const) {
+      for (const [mu, nesterov, l2] of [[-1, false, 0], [-1, false, 0.01], [0.9, false, 0], [0.9, true, 0.02]] as const) {
+        const what = `${dt} rows ${rows} nIn ${nIn} nOut ${nOut} mu ${mu} nesterov ${nesterov} l2 ${l2}`;
+        const n = (nIn + 1) * nOut;
+        const P0 = rand(dt, n, rnd); // (nIn + 1, nOut): [b; W]
+        const V0 = mu < 0 ? alloc(dt, 0) : rand(dt, n, rnd, -0.1, 0.1);
+        const Ap = rand(dt, rows * nIn, rnd); // (rows, nIn)
+        const dZ = rand(dt, rows * nOut, rnd); // (rows, nOut)
+        const [Pn, Pj, Vn, Vj] = [P0.slice(), P0.slice(), V0.slice(), V0.slice()];
+        const [Gn, Gj] = [alloc(dt, n).fill(NaN), alloc(dt, n)];
+        K.weightGradStep(Pn, Gn, Vn, Ap, dZ, rows, nIn, nOut, l2, 0.05, mu, nesterov, true);
+        refStep(Pj, Gj, Vj, Ap, dZ, rows, nIn, nOut, l2, 0.05, mu, nesterov);
+        assertClose(dt, Gn, Gj, `G ${what}`);
+        assertClose(dt, Pn, Pj, `P ${what}`);
+        assertClose(dt, Vn, Vj, `V ${what}`);
+        // without writeGrad: the same step; the db row is still written
+        const [P2, V2, G2] = [P0.slice(), V0.slice(), alloc(dt, n)];
+        K.weightGradStep(P2, G2, V2, Ap, dZ, rows, nIn, nOut, l2, 0.05, mu, nesterov, false);
+        assert.deepEqual(P2, Pn, `P without writeGrad ${what}`);
+        assert.deepEqual(V2, Vn);
+        assert.deepEqual(G2.subarray(0, nOut), Gn.subarray(0, nOut));
+      }
+    }
+  }
+});
+
+forEachAddon('weightGradStep checks its arguments (block sizes, the velocity block, aliasing)', (_t, K) => {
+  const f = (n: number) => new Float32Array(n).fill(2);
+  const P = f(12);
+  assert.throws(() => K.weightGradStep(P, f(11), f(12), f(6), f(8), 2, 3, 3, 0, 0.1, 0.9, false, true), /weightGradStep: argument 2 \(G\) has 11 elements but needs at least 12 \(\(nIn\+1\)\*nOut\)/);
+  assert.throws(() => K.weightGradStep(P, f(12), f(5), f(6), f(8), 2, 3, 3, 0, 0.1, 0.9, false, true), /argument 3 \(V\) must be empty \(plain SGD\) or hold/);
+  assert.throws(() => K.weightGradStep(P, P, f(12), f(6), f(8), 2, 3, 3, 0, 0.1, 0.9, false, true), /P, G and V must be different arrays/);
+  assert.ok(P.every((x) => x === 2));
+});

@@ -302,9 +302,21 @@ function linearBackward(dA: FloatArray, dZ: FloatArray, W: FloatArray, Aprev: Fl
   actBackward(dA, dA, Aprev, rows * nIn, act, slope);
 }
 
+/** The composition that defines weightGradStep (see types.ts). P, G, V: (nIn + 1, nOut) blocks (V empty: plain SGD). */
+function weightGradStep(P: FloatArray, G: FloatArray, V: FloatArray, Aprev: FloatArray, dZ: FloatArray, rows: number, nIn: number, nOut: number,
+  l2: number, lr: number, mu: number, nesterov: boolean, _writeGrad: boolean): void {
+  const n = (nIn + 1) * nOut;
+  colSum(G, dZ, rows, nOut);
+  const dW = G.subarray(nOut, n);
+  gemm(true, false, nIn, nOut, rows, 1, Aprev, dZ, 0, dW);
+  if (l2 !== 0) axpy(dW, P.subarray(nOut, n), nIn * nOut, l2);
+  if (V.length > 0) momentumStep(P, G, V, n, lr, mu, nesterov);
+  else sgdStep(P, G, n, lr, 0);
+}
+
 export const jsKernels: Kernels = Object.freeze({
   backend: 'js' as const,
   tier: 'typescript' as const,
   label: 'typescript',
-  gemm, linearAct, linearBackward, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
+  gemm, linearAct, linearBackward, weightGradStep, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
 });

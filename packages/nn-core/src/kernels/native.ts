@@ -30,7 +30,7 @@ import type { FloatArray, Kernels, KernelTier } from './types.js';
 /** The addon's file name (target_name in binding.gyp). */
 export const NATIVE_ADDON_NAME = 'nn_core';
 /** The argument layout version the addon must report (NNC_ABI_VERSION in native/nn_core.c). */
-export const NATIVE_ABI_VERSION = 4;
+export const NATIVE_ABI_VERSION = 5;
 /** Reason given when build/Release/nn_core.node does not exist. */
 export const REASON_NOT_BUILT = 'the addon was not built (no C compiler at install time)';
 
@@ -107,6 +107,7 @@ interface NativeAddon extends Omit<Kernels, 'backend' | 'tier'> {
   gemmBf16: GemmFn;
   linearActBf16: Kernels['linearAct'];
   linearBackwardBf16: Kernels['linearBackward'];
+  weightGradStepBf16: Kernels['weightGradStep'];
   bf16Support(): NativeBf16;
   /** only in the OpenBLAS tier */
   openblasCorename?(): string;
@@ -115,7 +116,7 @@ interface NativeAddon extends Omit<Kernels, 'backend' | 'tier'> {
 }
 
 const KERNEL_FUNCTIONS = [
-  'gemm', 'linearAct', 'linearBackward', 'biasAct', 'actBackward', 'outputLoss', 'gatherBatch', 'colSum', 'axpy', 'sumSq', 'sgdStep', 'momentumStep', 'adamStep',
+  'gemm', 'linearAct', 'linearBackward', 'weightGradStep', 'biasAct', 'actBackward', 'outputLoss', 'gatherBatch', 'colSum', 'axpy', 'sumSq', 'sgdStep', 'momentumStep', 'adamStep',
 ] as const satisfies ReadonlyArray<Exclude<keyof Kernels, 'backend'>>;
 
 /**
@@ -265,6 +266,7 @@ export function loadNativeAddon(path: string): NativeLoad {
     gemm: addon.gemm,
     linearAct: addon.linearAct,
     linearBackward: addon.linearBackward,
+    weightGradStep: addon.weightGradStep,
     biasAct: addon.biasAct,
     actBackward: addon.actBackward,
     outputLoss: addon.outputLoss,
@@ -276,7 +278,7 @@ export function loadNativeAddon(path: string): NativeLoad {
     momentumStep: addon.momentumStep,
     adamStep: addon.adamStep,
   });
-  const bf16Kernels = bf16.kernel === null ? null : withBf16Gemm(kernels, addon.gemmBf16, addon.linearActBf16, addon.linearBackwardBf16,
+  const bf16Kernels = bf16.kernel === null ? null : withBf16Gemm(kernels, addon.gemmBf16, addon.linearActBf16, addon.linearBackwardBf16, addon.weightGradStepBf16,
     `${kernels.label}, bfloat16 ${bf16.kernel === 'amx' ? 'AMX' : 'AVX512_BF16'}`);
   return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice, build, gemmBuiltin: addon.gemmBuiltin, bf16, bf16Kernels };
 }

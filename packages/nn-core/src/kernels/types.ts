@@ -68,6 +68,18 @@ export interface Kernels {
    */
   linearBackward(dA: FloatArray, dZ: FloatArray, W: FloatArray, Aprev: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void;
 
+  /**
+   * Weight gradient and optimizer step of one layer in one call (mini-batch SGD / momentum training). P: the
+   * layer's parameter block [b; W] (nIn + 1, nOut), G: its gradient block [db; dW], V: its velocity block, or an
+   * empty array for plain SGD (then mu is unused). Equals, in this order:
+   *   colSum(db, dZ, rows, nOut); gemm(true, false, nIn, nOut, rows, 1, Aprev, dZ, 0, dW); axpy(dW, W, nIn·nOut, l2);
+   *   momentumStep(P, G, V, (nIn + 1)·nOut, lr, mu, nesterov)   (plain SGD: sgdStep(P, G, (nIn + 1)·nOut, lr, 0))
+   * except that dW is left in G only when writeGrad (db always is): the native kernels apply the step in the
+   * GEMM's epilogue while the gradient is in registers. Aprev: (rows, nIn), dZ: (rows, nOut).
+   */
+  weightGradStep(P: FloatArray, G: FloatArray, V: FloatArray, Aprev: FloatArray, dZ: FloatArray, rows: number, nIn: number, nOut: number,
+    l2: number, lr: number, mu: number, nesterov: boolean, writeGrad: boolean): void;
+
   /** In place: Z[i, j] = act(Z[i, j] + b[j]). Z: (rows, cols), b: (cols). slope is leaky-relu's negative slope. */
   biasAct(Z: FloatArray, b: FloatArray, rows: number, cols: number, act: Act, slope: number): void;
 

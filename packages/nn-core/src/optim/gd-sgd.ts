@@ -18,4 +18,6 @@ export class SgdOptimizer implements Optimizer {
     this.k.sgdStep(this.params, this.grads, this.params.length, lr, 0);
     this.steps++;
   }
+
+  readonly fused = { mu: 0, nesterov: false, velocity: null, countStep: () => { this.steps++; } };
 }

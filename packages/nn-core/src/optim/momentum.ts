@@ -19,7 +19,10 @@ export class MomentumOptimizer implements Optimizer {
     private readonly nesterov: boolean,
   ) {
     this.velocity = params instanceof Float64Array ? new Float64Array(params.length) : new Float32Array(params.length);
+    this.fused = { mu, nesterov, velocity: this.velocity, countStep: () => { this.steps++; } };
   }
+
+  readonly fused: { mu: number; nesterov: boolean; velocity: FloatArray; countStep(): void };
 
   step(lr: number): void {
     this.k.momentumStep(this.params, this.grads, this.velocity, this.params.length, lr, this.mu, this.nesterov);
