@@ -111,6 +111,10 @@ function relErr(a: FloatArray, b: FloatArray): number {
   return d / s;
 }
 
+/** One shape: GFLOP/s of the addon's main GEMM and of its built-in GEMM, per dtype, and of the bf16 GEMM. */
+export interface TierGemm { shape: GemmShape; f32: { main: number; builtin: number }; f64: { main: number; builtin: number }; bf16: number | null }
+let tierSummary: Record<string, unknown> | null = null;
+
 export interface GemmResult { shape: GemmShape; dtype: BenchDType; backend: 'native' | 'js'; seconds: number; gflops: number }
 
 /** GFLOP/s of each shape with these kernels (median CPU time). */
@@ -284,6 +288,53 @@ function main(): void {
   console.log(`GEMM seconds per epoch (60000 images = ${stepsPerEpoch} steps, ${(stepFlops * stepsPerEpoch / 1e9).toFixed(1)} GFLOP): ` +
     Object.entries(epoch).map(([k, v]) => `${k.replace('js', 'TS')} ${v.toFixed(2)} s`).join(', '));
 
+  // issue 14: the built-in GEMM (the addon's gemmBuiltin) against the addon's main GEMM (OpenBLAS when linked),
+  // shape by shape, measured alternately in this one process; and the bfloat16 GEMM (AMX / AVX512_BF16)
+  const tiers: TierGemm[] = [];
+  if (native && load.gemmBuiltin) {
+    const builtin: Kernels = { ...native, gemm: load.gemmBuiltin };
+    const both = [...shapes, { name: 'eval 1', what: 'Z1 (metrics pass)', transA: false, transB: false, M: 1024, N: 256, K: 784 }];
+    console.log(`\nBuilt-in GEMM vs ${load.build?.gemm === 'openblas' ? `OpenBLAS (${load.openblasCore})` : 'the main GEMM (also built-in: no OpenBLAS here)'}, ` +
+      `same shapes, alternating samples (GFLOP/s; target: built-in >= 60 % of OpenBLAS on the (a) shapes)`);
+    console.log(`  ${padR('shape', 7)} ${pad('M', 5)} ${pad('N', 4)} ${pad('K', 4)} ${padR('op', 3)} | ${pad('f32 main', 9)} ${pad('built-in', 9)} ${pad('ratio', 6)} | ${pad('f64 main', 9)} ${pad('built-in', 9)} ${pad('ratio', 6)}` +
+      (load.bf16Kernels ? ` | ${pad(`bf16 ${load.bf16?.kernel}`, 11)}` : ''));
+    const sums: Record<string, number> = {};
+    for (const s of both) {
+      const row: TierGemm = { shape: s, f32: { main: 0, builtin: 0 }, f64: { main: 0, builtin: 0 }, bf16: null };
+      for (const dt of dtypes) {
+        const a1 = measureGemms(native, [s], dt, { samples: samples.native, minSample: 0.02 })[0]!;
+        const b1 = measureGemms(builtin, [s], dt, { samples: samples.native, minSample: 0.02 })[0]!;
+        const a2 = measureGemms(native, [s], dt, { samples: samples.native, minSample: 0.02 })[0]!;
+        const main = Math.min(a1.seconds, a2.seconds);
+        row[dt === 'float32' ? 'f32' : 'f64'] = { main: flopsOf(s) / main / 1e9, builtin: b1.gflops };
+        if (s.name !== 'eval 1') {
+          sums[`${dt} main`] = (sums[`${dt} main`] ?? 0) + main;
+          sums[`${dt} builtin`] = (sums[`${dt} builtin`] ?? 0) + b1.seconds;
+        }
+      }
+      if (load.bf16Kernels) {
+        const r = measureGemms(load.bf16Kernels, [s], 'float32', { samples: samples.native, minSample: 0.02 })[0]!;
+        row.bf16 = r.gflops;
+        if (s.name !== 'eval 1') sums.bf16 = (sums.bf16 ?? 0) + r.seconds;
+      }
+      tiers.push(row);
+      console.log(`  ${padR(s.name, 7)} ${pad(s.M, 5)} ${pad(s.N, 4)} ${pad(s.K, 4)} ${padR(`${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, 3)} | ` +
+        `${pad(fmt(row.f32.main), 9)} ${pad(fmt(row.f32.builtin), 9)} ${pad(`${Math.round((100 * row.f32.builtin) / row.f32.main)}%`, 6)} | ` +
+        `${pad(fmt(row.f64.main), 9)} ${pad(fmt(row.f64.builtin), 9)} ${pad(`${Math.round((100 * row.f64.builtin) / row.f64.main)}%`, 6)}` +
+        (row.bf16 !== null ? ` | ${pad(fmt(row.bf16), 11)}` : ''));
+    }
+    const g = (k: string) => stepFlops / sums[k]! / 1e9;
+    console.log(`  whole (a) step (8 GEMMs): f32 main ${fmt(g('float32 main'))}, built-in ${fmt(g('float32 builtin'))} GFLOP/s = ` +
+      `${Math.round((100 * g('float32 builtin')) / g('float32 main'))}% (target >= 60%: ${g('float32 builtin') >= 0.6 * g('float32 main') ? 'met' : 'MISSED'}); ` +
+      `f64 ${fmt(g('float64 main'))} vs ${fmt(g('float64 builtin'))} = ${Math.round((100 * g('float64 builtin')) / g('float64 main'))}%` +
+      (sums.bf16 ? `; bf16 ${fmt(g('bf16'))} GFLOP/s (inputs converted to bf16 in the call)` : ''));
+    tierSummary = {
+      mainGemm: load.build?.gemm ?? null, isa: load.build?.isa ?? null, f32Main: g('float32 main'), f32Builtin: g('float32 builtin'),
+      f32Ratio: g('float32 builtin') / g('float32 main'), f64Main: g('float64 main'), f64Builtin: g('float64 builtin'),
+      f64Ratio: g('float64 builtin') / g('float64 main'), bf16: sums.bf16 ? g('bf16') : null, bf16Kernel: load.bf16?.kernel ?? null,
+    };
+  }
+
   const over = measureOverhead(native, 'float32');
   console.log('\nPer-call cost of the smallest calls (ns, float32):');
   for (const o of over) console.log(`  ${padR(o.name, 12)} native ${pad(fmt(o.nativeNs, 0), 6)}   TS ${pad(fmt(o.jsNs, 0), 6)}`);
@@ -308,7 +359,7 @@ function main(): void {
     const plain = Object.fromEntries(Object.entries(results).map(([k, rs]) => [k, rs.map((r) => ({ shape: r.shape, gflops: r.gflops, seconds: r.seconds }))]));
     writeFileSync(jsonPath, `${JSON.stringify({
       openblasCore: load.openblasCore, openblasConfig: load.openblasConfig ?? null, pinned: pin.pinned || null,
-      gemm: plain, gemmEpochSeconds: epoch, overheadNs: over, elementwise: elem,
+      gemm: plain, gemmEpochSeconds: epoch, overheadNs: over, elementwise: elem, tiers, tierSummary,
     }, null, 2)}\n`);
     console.log(`\nwrote ${jsonPath}`);
   }
