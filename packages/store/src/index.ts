@@ -8,15 +8,15 @@ export type { InputErrorCode, StoreErrorCode } from './errors.js';
 export { Store } from './store.js';
 export type {
   ClaimResult, DiagnosisInput, EnvironmentInput, EpochWrite, ExperimentRegistration, GradcheckInput, OwnerAliveFn,
-  RegistrationResult, TrialFinish, TrialPrune, TrialRegistration,
+  RegistrationResult, RungDecision, TrialFinish, TrialPrune, TrialRegistration,
 } from './store.js';
 export { ResultsReader } from './reader.js';
 export type { QueryResult } from './reader.js';
 export { DETERMINISTIC_EPOCH_COLUMNS, epochRowValues, sameStoredValue } from './epochs.js';
 export type { EpochRowValues } from './epochs.js';
 export { experimentViewName } from './views.js';
-export { FINISHED_STATUSES, TRIAL_STATUSES, isFinished } from './rows.js';
+export { FINISHED_STATUSES, TRIAL_STATUSES, METRIC_COLUMNS, isFinished } from './rows.js';
 export type {
-  EnvironmentRecord, EpochRecord, ExperimentRecord, FinalEval, GradcheckRecord, Severity, StoredFinding,
-  StoredTrialConfig, TrialLink, TrialRecord, TrialStatus, TrialSummary,
+  EnvironmentRecord, EpochRecord, ExperimentRecord, FinalEval, GradcheckRecord, MetricColumn, RungRecord, SearchTrialRecord,
+  Severity, StoredFinding, StoredTrialConfig, TrialLink, TrialRecord, TrialStatus, TrialSummary,
 } from './rows.js';

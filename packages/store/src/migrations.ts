@@ -297,9 +297,32 @@ ${TRIAL_SUMMARY_VIEW}
 ${BEST_TRIALS_VIEW}
 `;
 
+/**
+ * 3: adaptive search (the smarter-search issue). `rungs`: every decision a stopping rule (ASHA, median) took at a
+ * rung epoch of a trial, with the objective value it compared, so a rerun after a crash rebuilds the rung
+ * membership and never takes a decision twice. `trials.weights_path`: where `run --keep-weights` kept the trained
+ * weights (an .npz, relative to the database's directory when it is under it), NULL when they were not kept.
+ */
+const SEARCH = /* sql */ `
+ALTER TABLE trials ADD COLUMN weights_path TEXT;
+
+CREATE TABLE rungs (
+  experiment TEXT NOT NULL REFERENCES experiments(name) ON DELETE CASCADE,
+  trial_id   TEXT NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+  epoch      INTEGER NOT NULL,
+  value      REAL,
+  decision   TEXT NOT NULL CHECK (decision IN ('continued', 'pruned')),
+  rule       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (experiment, epoch, trial_id)
+) WITHOUT ROWID;
+CREATE INDEX rungs_trial ON rungs(trial_id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: INIT },
   { version: 2, name: 'attempts', sql: ATTEMPTS, rebuildsTables: true },
+  { version: 3, name: 'search', sql: SEARCH },
 ];
 
 /** The schema version this code writes (= the number of migrations). */

@@ -7,9 +7,10 @@ import type Database from 'better-sqlite3';
 import type { EpochRowValues } from './epochs.js';
 import { InputError } from './errors.js';
 import type {
-  EnvironmentRecord, EpochRecord, ExperimentRecord, FinalEval, GradcheckRecord, Severity, StoredFinding,
-  StoredTrialConfig, TrialLink, TrialRecord, TrialStatus, TrialSummary,
+  EnvironmentRecord, EpochRecord, ExperimentRecord, FinalEval, GradcheckRecord, MetricColumn, RungRecord, SearchTrialRecord,
+  Severity, StoredFinding, StoredTrialConfig, TrialLink, TrialRecord, TrialStatus, TrialSummary,
 } from './rows.js';
+import { METRIC_COLUMNS } from './rows.js';
 
 interface TrialSql {
   id: string;
@@ -36,6 +37,7 @@ interface TrialSql {
   attempt: number;
   pruned_epoch: number | null;
   diagnosed_at: string | null;
+  weights_path?: string | null;
   params_json?: string | null;
   position?: number | null;
 }
@@ -100,6 +102,12 @@ interface DiagnosisSql {
   advice: string;
 }
 
+/** The SQL column of an objective metric (a closed list: never interpolate user text into SQL). */
+function metricColumn(m: MetricColumn): string {
+  if (!METRIC_COLUMNS.includes(m)) throw new InputError('BAD_OPTION', `unknown metric "${String(m)}": use one of ${METRIC_COLUMNS.join(', ')}`);
+  return m;
+}
+
 /** JSON.parse that yields `fallback` for NULL or text that is not JSON. */
 export function parseJson<T>(text: string | null | undefined, fallback: T): T {
   if (text === null || text === undefined) return fallback;
@@ -154,6 +162,7 @@ function toTrial(t: TrialSql): TrialRecord {
     heartbeatAt: t.heartbeat_at,
     diagnosedAt: t.diagnosed_at,
     createdAt: t.created_at,
+    weightsPath: t.weights_path ?? null,
   };
 }
 
@@ -376,6 +385,50 @@ export class ReadQueries {
       WHERE et.experiment IN (SELECT value FROM json_each(@names))
         AND t.status IN ('done', 'diverged') AND t.diagnosed_at IS NULL
       GROUP BY t.id ORDER BY min(et.experiment), min(et.position)`).pluck().all({ names: JSON.stringify(experiments) });
+  }
+
+  /**
+   * The trials of an experiment as a search sees them, in position order: swept params, status, owner, the last
+   * recorded epoch of the current attempt and `metric` there (the objective), when the trial finished.
+   */
+  searchTrials(experiment: string, metric: MetricColumn): SearchTrialRecord[] {
+    const col = metricColumn(metric);
+    return this.db.prepare<{ experiment: string }, {
+      id: string; position: number; params_json: string; status: TrialStatus; owner: string | null; heartbeat_at: string | null;
+      finished_at: string | null; pruned_epoch: number | null; weights_path: string | null; last_epoch: number | null; value: number | null;
+    }>(`
+      SELECT t.id, et.position, et.params_json, t.status, t.owner, t.heartbeat_at, t.finished_at, t.pruned_epoch, t.weights_path,
+             (SELECT max(e.epoch) FROM epochs e WHERE e.trial_id = t.id AND e.attempt = t.attempt) AS last_epoch,
+             (SELECT e.${col} FROM epochs e WHERE e.trial_id = t.id AND e.attempt = t.attempt ORDER BY e.epoch DESC LIMIT 1) AS value
+      FROM experiment_trials et JOIN trials t ON t.id = et.trial_id
+      WHERE et.experiment = @experiment ORDER BY et.position, t.id`).all({ experiment }).map((r) => ({
+      id: r.id, position: r.position, params: parseJson<Record<string, unknown>>(r.params_json, {}), status: r.status,
+      owner: r.owner, heartbeatAt: r.heartbeat_at, finishedAt: r.finished_at, prunedEpoch: r.pruned_epoch,
+      weightsPath: r.weights_path, lastEpoch: r.last_epoch, value: r.value,
+    }));
+  }
+
+  /** `metric` at `epoch` of every trial of the experiment that recorded that epoch (current attempts), but `except`. */
+  metricAtEpoch(experiment: string, metric: MetricColumn, epoch: number, except: string | null = null): Array<{ trialId: string; status: TrialStatus; value: number | null }> {
+    const col = metricColumn(metric);
+    return this.db.prepare<{ experiment: string; epoch: number; except: string | null }, { trial_id: string; status: TrialStatus; value: number | null }>(`
+      SELECT e.trial_id, t.status, e.${col} AS value FROM epochs e
+      JOIN trials t ON t.id = e.trial_id AND t.attempt = e.attempt
+      JOIN experiment_trials et ON et.trial_id = e.trial_id AND et.experiment = @experiment
+      WHERE e.epoch = @epoch AND (@except IS NULL OR e.trial_id <> @except)
+      ORDER BY e.trial_id`).all({ experiment, epoch, except })
+      .map((r) => ({ trialId: r.trial_id, status: r.status, value: r.value }));
+  }
+
+  /** The stopping rules' decisions of an experiment (`rungs`), by epoch then trial; `epoch` narrows to one rung. */
+  experimentRungs(experiment: string, epoch: number | null = null): RungRecord[] {
+    return this.db.prepare<{ experiment: string; epoch: number | null }, {
+      trial_id: string; epoch: number; value: number | null; decision: 'continued' | 'pruned'; rule: string; created_at: string;
+    }>(`
+      SELECT trial_id, epoch, value, decision, rule, created_at FROM rungs
+      WHERE experiment = @experiment AND (@epoch IS NULL OR epoch = @epoch) ORDER BY epoch, created_at, trial_id`)
+      .all({ experiment, epoch })
+      .map((r) => ({ experiment, trialId: r.trial_id, epoch: r.epoch, value: r.value, decision: r.decision, rule: r.rule, createdAt: r.created_at }));
   }
 
   /** Configs and compute seconds of the most recently finished trials (for time estimates). */

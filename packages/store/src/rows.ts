@@ -108,6 +108,40 @@ export interface TrialRecord {
   heartbeatAt: string | null;
   diagnosedAt: string | null;
   createdAt: string;
+  /** `trials.weights_path`: the kept trained weights (run --keep-weights), null when not kept */
+  weightsPath: string | null;
+}
+
+/** Epoch columns an objective can name (`objective.metric` of an experiment file). */
+export type MetricColumn = 'cost' | 'loss' | 'train_acc' | 'val_acc' | 'test_acc';
+export const METRIC_COLUMNS: readonly MetricColumn[] = ['cost', 'loss', 'train_acc', 'val_acc', 'test_acc'];
+
+/** A trial as an adaptive search reads it back (`searchTrials`). */
+export interface SearchTrialRecord {
+  id: string;
+  position: number;
+  params: Record<string, unknown>;
+  status: TrialStatus;
+  owner: string | null;
+  heartbeatAt: string | null;
+  finishedAt: string | null;
+  prunedEpoch: number | null;
+  weightsPath: string | null;
+  /** the last recorded epoch of the current attempt (null: none) */
+  lastEpoch: number | null;
+  /** the objective metric at lastEpoch */
+  value: number | null;
+}
+
+/** `rungs` row: a stopping rule's decision at a rung epoch of a trial. */
+export interface RungRecord {
+  experiment: string;
+  trialId: string;
+  epoch: number;
+  value: number | null;
+  decision: 'continued' | 'pruned';
+  rule: string;
+  createdAt: string;
 }
 
 /** `epochs` row (of the trial's current attempt). Per-layer arrays are indexed by layer (0 = first weight layer). */

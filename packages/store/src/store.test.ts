@@ -34,7 +34,8 @@ const DOCUMENTED: Record<string, string[]> = {
   experiments: ['name', 'description', 'file', 'yaml', 'created_at', 'updated_at', 'resolved_json'],
   trials: ['id', 'experiment', 'status', 'config_json', 'seed', 'arch', 'started_at', 'finished_at', 'error',
     'diverged_epoch', 'final_cost', 'final_train_acc', 'final_test_acc', 'best_test_acc', 'epochs_done', 'backend',
-    'final_eval_json', 'summary_json', 'owner', 'heartbeat_at', 'created_at', 'attempt', 'pruned_epoch', 'diagnosed_at'],
+    'final_eval_json', 'summary_json', 'owner', 'heartbeat_at', 'created_at', 'attempt', 'pruned_epoch', 'diagnosed_at',
+    'weights_path'],
   experiment_trials: ['experiment', 'trial_id', 'params_json', 'position'],
   epochs: ['trial_id', 'epoch', 'cost', 'loss', 'l2_term', 'train_acc', 'test_acc', 'val_acc', 'lr', 'out_mean',
     'out_std', 'seconds', 'eval_seconds', 'out_unit_mean_json', 'out_unit_std_json', 'grad_norm_json',
@@ -44,10 +45,11 @@ const DOCUMENTED: Record<string, string[]> = {
   environment: ['run_id', 'started_at', 'finished_at', 'command', 'sweeplab_version', 'git_commit', 'node_version',
     'platform', 'cpu', 'cores', 'kernel_backend', 'openblas_core', 'data_fingerprints_json', 'status'],
   diagnoses: ['trial_id', 'rule', 'severity', 'evidence_json', 'advice', 'created_at'],
+  rungs: ['experiment', 'trial_id', 'epoch', 'value', 'decision', 'rule', 'created_at'],
 };
 const PRIMARY_KEYS: Record<string, string[]> = {
   experiments: ['name'], trials: ['id'], experiment_trials: ['experiment', 'trial_id'], epochs: ['trial_id', 'attempt', 'epoch'],
-  gradchecks: ['id'], environment: ['run_id'], diagnoses: ['trial_id', 'rule'],
+  gradchecks: ['id'], environment: ['run_id'], diagnoses: ['trial_id', 'rule'], rungs: ['experiment', 'epoch', 'trial_id'],
 };
 
 function columns(db: Database.Database, table: string): string[] {
@@ -272,6 +274,30 @@ describe('trial lifecycle', () => {
     assert.equal(store.insertEpoch('t1', 1, metrics(4, 1, 0.5)), 'stale');
     assert.deepEqual(store.claimTrial('t1', 'o2', { force: false, isAlive: dead }), { claimed: false, reason: 'finished', status: 'pruned' });
     assert.equal(peek(store).prepare(`SELECT pruned_epoch FROM trial_summary WHERE trial_id = 't1'`).pluck().get(), 2);
+    store.close();
+  });
+
+  test('a search adds trials to a registered experiment and reads them back with their objective; rung decisions are taken once', () => {
+    const store = Store.open(freshPath());
+    store.registerExperiments([{ ...registration('s', '/x/s.yaml', []), appendOnly: true }]);
+    assert.throws(() => store.addTrials('nope', []), (e: unknown) => e instanceof InputError && e.code === 'UNKNOWN_EXPERIMENT');
+    const reg = (id: string, position: number, lr: number) => ({ id, configJson: '{"train":{"lr":1}}', seed: 1, arch: 'a', paramsJson: JSON.stringify({ 'train.lr': lr }), position });
+    assert.equal(store.addTrials('s', [reg('t1', 0, 0.1)]), 1);
+    assert.equal(store.addTrials('s', [reg('t2', 1, 0.2), reg('t1', 0, 0.1)]), 1);
+    store.claimTrial('t1', 'o', { force: false, isAlive: alive });
+    for (let e = 0; e <= 2; e++) store.insertEpoch('t1', 1, { ...metrics(e, 3 - e, 0.1 * e), valAcc: 0.2 * e });
+    const rows = store.searchTrials('s', 'val_acc');
+    assert.deepEqual(rows.map((r) => [r.id, r.position, r.params['train.lr'], r.status, r.lastEpoch, r.value]),
+      [['t1', 0, 0.1, 'running', 2, 0.4], ['t2', 1, 0.2, 'pending', null, null]]);
+    assert.deepEqual(store.metricAtEpoch('s', 'cost', 1), [{ trialId: 't1', status: 'running', value: 2 }]);
+    assert.deepEqual(store.metricAtEpoch('s', 'cost', 1, 't1'), []);
+    assert.throws(() => store.searchTrials('s', 'cost; DROP TABLE trials' as 'cost'), /unknown metric/);
+    // a decision at a rung is kept: asking again (a restarted trial) returns the first one
+    assert.equal(store.recordRung({ experiment: 's', trialId: 't1', epoch: 1, value: 0.2, decision: 'pruned', rule: 'asha' }), 'pruned');
+    assert.equal(store.recordRung({ experiment: 's', trialId: 't1', epoch: 1, value: 0.9, decision: 'continued', rule: 'asha' }), 'pruned');
+    assert.deepEqual(store.experimentRungs('s').map((r) => [r.trialId, r.epoch, r.value, r.decision]), [['t1', 1, 0.2, 'pruned']]);
+    store.setWeightsPath('t1', 'weights/t1.npz');
+    assert.equal(store.trial('t1')?.weightsPath, 'weights/t1.npz');
     store.close();
   });
 

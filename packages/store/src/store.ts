@@ -125,6 +125,18 @@ export type ClaimResult =
   /** finished: done/diverged/pruned (and no force); elsewhere: running in a live process; missing: no such trial */
   | { claimed: false; reason: 'finished' | 'elsewhere' | 'missing'; status: TrialStatus | null };
 
+/** A stopping rule's decision at a rung epoch of a trial (a `rungs` row). */
+export interface RungDecision {
+  experiment: string;
+  trialId: string;
+  epoch: number;
+  /** the objective at that epoch (null: not finite) */
+  value: number | null;
+  decision: 'continued' | 'pruned';
+  /** the rule that decided: 'asha' or 'median' */
+  rule: string;
+}
+
 /** What an epoch write did: written; a duplicate of a row already there (a no-op); stale: not the trial's live attempt. */
 export type EpochWrite = 'written' | 'duplicate' | 'stale';
 
@@ -209,6 +221,12 @@ function prepareStatements(db: Database.Database) {
         @kernelBackend, @openblasCore, @dataFingerprintsJson, 'running')`),
     finishEnvironment: db.prepare(
       'UPDATE environment SET finished_at = @now, status = @status WHERE run_id = @runId'),
+    insertRung: db.prepare(`
+      INSERT OR IGNORE INTO rungs (experiment, trial_id, epoch, value, decision, rule, created_at)
+      VALUES (@experiment, @trialId, @epoch, @value, @decision, @rule, @now)`),
+    getRung: db.prepare<{ experiment: string; trialId: string; epoch: number }, { decision: 'continued' | 'pruned' }>(
+      'SELECT decision FROM rungs WHERE experiment = @experiment AND trial_id = @trialId AND epoch = @epoch'),
+    setWeights: db.prepare('UPDATE trials SET weights_path = @path WHERE id = @id'),
   };
 }
 
@@ -279,6 +297,43 @@ export class Store extends ReadQueries {
     this.db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view)}`);
     this.db.exec(experimentViewSql(e.name, e.sweptPaths));
     return { name: e.name, view, trials: e.trials.length, newTrials };
+  }
+
+  /**
+   * Adds trials to an experiment that is already registered (an adaptive search registers each trial it suggests
+   * before the scheduler claims it): trial rows are inserted when new, links added or updated; the experiment's
+   * other links stay. One transaction. Returns how many trial rows were new.
+   */
+  addTrials(experiment: string, trials: readonly TrialRegistration[]): number {
+    return this.db.transaction((): number => {
+      if (!this.s.getExperiment.get({ name: experiment })) {
+        throw new InputError('UNKNOWN_EXPERIMENT', `experiment "${experiment}" is not registered in ${this.path}: register it before adding trials`);
+      }
+      const now = nowIso();
+      let added = 0;
+      for (const t of trials) {
+        added += this.s.insertTrial.run({ id: t.id, experiment, configJson: t.configJson, seed: t.seed, arch: t.arch, now }).changes;
+        this.s.upsertLink.run({ experiment, trialId: t.id, paramsJson: t.paramsJson, position: t.position });
+      }
+      return added;
+    }).immediate();
+  }
+
+  /**
+   * Records a stopping rule's decision at a rung, once: when the trial already has a decision at that rung (a
+   * restarted trial reaching it again), nothing is written and the stored decision is returned, so a decision is
+   * never taken twice.
+   */
+  recordRung(r: RungDecision): 'continued' | 'pruned' {
+    return this.db.transaction((): 'continued' | 'pruned' => {
+      this.s.insertRung.run({ ...r, value: real(r.value), now: nowIso() });
+      return this.s.getRung.get({ experiment: r.experiment, trialId: r.trialId, epoch: r.epoch })?.decision ?? r.decision;
+    }).immediate();
+  }
+
+  /** Records where a trial's trained weights are kept (null: not kept). */
+  setWeightsPath(id: string, path: string | null): void {
+    this.db.transaction(() => this.s.setWeights.run({ id, path })).immediate();
   }
 
   /**
