@@ -416,12 +416,60 @@ static double FN(output_loss_flat)(T *restrict dZ, T *restrict Z, const T *b, co
     return loss;
 }
 
+/* Softmax + cross-entropy over narrow rows (cols < NNC_NARROW_COLS, e.g. 10 classes), in blocks of whole rows
+ * that fill up to NNC_FLAT_BLOCK values: per row the max m; then v - m for the block as one flat array and ONE
+ * vectorised exp per value (a per-row loop of 10 would run in a vector's scalar remainder, with two exps per
+ * value); then per row s = Σ e, lse = m + log s, h = e / s, loss Σ y (lse - v), dZ = scale·(h·Σy - y). */
+static double FN(softmax_ce_narrow)(T *restrict dZ, T *restrict Z, const T *b, const T *Y, size_t rows, size_t cols,
+                                    double scale)
+{
+    double ex[NNC_FLAT_BLOCK];
+    double mx[NNC_FLAT_BLOCK];
+    const size_t per = NNC_FLAT_BLOCK / cols;
+    double loss = 0.0;
+    for (size_t r0 = 0; r0 < rows; r0 += per) {
+        const size_t nr = rows - r0 < per ? rows - r0 : per, n = nr * cols;
+        const T *z = Z + r0 * cols;
+        for (size_t i = 0; i < nr; i++) {
+            double m = (double)z[i * cols] + (double)b[0];
+            for (size_t j = 1; j < cols; j++) {
+                const double v = (double)z[i * cols + j] + (double)b[j];
+                if (v > m || v != v) m = v; /* a NaN logit makes the whole row NaN, as in the reference */
+            }
+            mx[i] = m;
+            for (size_t j = 0; j < cols; j++) ex[i * cols + j] = (double)z[i * cols + j] + (double)b[j] - m;
+        }
+#pragma omp simd
+        for (size_t e = 0; e < n; e++) ex[e] = exp(ex[e]);
+        for (size_t i = 0; i < nr; i++) {
+            const double *e = ex + i * cols;
+            const T *y = Y + (r0 + i) * cols;
+            T *h = Z + (r0 + i) * cols, *d = dZ + (r0 + i) * cols;
+            double sum = 0.0, sy = 0.0, yv = 0.0;
+            for (size_t j = 0; j < cols; j++) {
+                sum += e[j];
+                sy += (double)y[j];
+                yv += (double)y[j] * ((double)h[j] + (double)b[j]);
+            }
+            const double lse = mx[i] + log(sum), inv = 1.0 / sum;
+            loss += sy * lse - yv; /* Σ y (lse - v) */
+            for (size_t j = 0; j < cols; j++) {
+                const double hj = e[j] * inv;
+                h[j] = (T)hj;
+                d[j] = (T)(scale * (hj * sy - (double)y[j]));
+            }
+        }
+    }
+    return loss;
+}
+
 static double FN(output_loss)(T *restrict dZ, T *restrict Z, const T *b, const T *Y, size_t rows, size_t cols,
                               int kind, double scale)
 {
     if (kind != OUT_SOFTMAX_CE && cols < NNC_NARROW_COLS && cols > 0) {
         return FN(output_loss_flat)(dZ, Z, b, Y, rows * cols, cols, kind, scale);
     }
+    if (kind == OUT_SOFTMAX_CE && cols < NNC_NARROW_COLS && cols > 0) return FN(softmax_ce_narrow)(dZ, Z, b, Y, rows, cols, scale);
     double loss = 0.0;
     for (size_t i = 0; i < rows; i++) {
         T *z = Z + i * cols;
