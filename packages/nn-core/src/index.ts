@@ -9,6 +9,7 @@ export { loadWeights, saveWeights } from './weights.js';
 export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export { predict, evaluate } from './evaluate.js';
 export { mlpObjective } from './objective.js';
+export { classPriorCost } from './prior.js';
 export { train } from './train.js';
 export { OPTIMIZER_DEFAULTS } from './optim/index.js';
 export { WeightsFileError, NnCoreError, type WeightsFileErrorCode, type NnCoreErrorCode } from './errors.js';

@@ -2,6 +2,7 @@
 // findings per trial, swept factors (the replicate axis `train.seed` apart) and per-value groups.
 import { diagnose, sortFindings } from './diagnose.js';
 import { compareParam, finite, fmtParam } from './format.js';
+import type { StoredFinding } from '@sweeplab/store';
 import type { EpochRow, Finding, ReportInput, TrialRow } from './types.js';
 
 /** Swept paths that replicate a configuration rather than change it. */
@@ -36,7 +37,7 @@ export interface Prepared {
   statusCounts: Array<[string, number]>;
   inProgress: boolean;
   epochsOf(id: string): EpochRow[];
-  findingsOf(id: string): Finding[];
+  findingsOf(id: string): StoredFinding[];
   /** true when the findings were computed by the report (not stored by the runner) */
   findingsComputed(id: string): boolean;
   accOf(t: TrialRow): number | null;
@@ -110,7 +111,7 @@ export function prepare(input: ReportInput): Prepared {
     }
     return acc === null ? null : { trainAcc: acc };
   };
-  const findingCache = new Map<string, { findings: Finding[]; computed: boolean }>();
+  const findingCache = new Map<string, { findings: StoredFinding[]; computed: boolean }>();
   const findingsEntry = (id: string) => {
     let e = findingCache.get(id);
     if (!e) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classPriorCost, diagnose, RULE_IDS } from './diagnose.js';
+import { classPriorCost } from '@sweeplab/nn-core';
+import { diagnose, RULE_IDS } from './diagnose.js';
 import { at, CLASS_COUNTS_30K, epochRow, healthyRun, questionRun, withRows } from './testing/fixtures.js';
 import type { DiagnoseInput, EpochRow, Finding, RuleId } from './types.js';
 

@@ -10,6 +10,8 @@
 //   - 784-256-256-10 with full-batch GD still sits on the prior after 300 iterations, while mini-batch
 //     SGD reaches 96 % in 10 epochs.
 import { finite, fmtNum, fmtPct } from './format.js';
+import { classPriorCost } from '@sweeplab/nn-core';
+import type { StoredFinding } from '@sweeplab/store';
 import type { DiagnoseInput, EpochRow, Finding, RuleId, Severity, TrialConfigLike } from './types.js';
 
 /** Every rule id, in the order findings of equal severity are listed. */
@@ -144,28 +146,6 @@ interface Ctx {
   updates: number | null;
   lastTrainAcc: number | null;
   wellFit: boolean;
-}
-
-/**
- * The class-prior cost: the cost of a net that outputs the training class frequencies p_k for every input.
- * sigmoid + cross-entropy (BCE summed over the K outputs): −Σ_k [p_k ln p_k + (1 − p_k) ln(1 − p_k)];
- * softmax + cross-entropy: −Σ_k p_k ln p_k; mse (½ Σ_k (h_k − y_k)² per example, nn-core's scaling): ½ Σ_k p_k (1 − p_k).
- * Null for a pair nn-core does not train (e.g. identity + cross-entropy) or no examples.
- */
-export function classPriorCost(classCounts: ReadonlyArray<number>, output: string, loss: string): number | null {
-  const total = classCounts.reduce((a, b) => a + b, 0);
-  if (!(total > 0)) return null;
-  const xlogx = (x: number) => (x > 0 ? x * Math.log(x) : 0);
-  let j = 0;
-  for (const c of classCounts) {
-    const p = c / total;
-    if (loss === 'mse') j += 0.5 * p * (1 - p);
-    else if (loss !== 'cross-entropy') return null;
-    else if (output === 'sigmoid') j -= xlogx(p) + xlogx(1 - p);
-    else if (output === 'softmax') j -= xlogx(p);
-    else return null;
-  }
-  return j;
 }
 
 function configTrainSize(config: TrialConfigLike): number | null {
@@ -659,9 +639,14 @@ const RULES: ReadonlyArray<(ctx: Ctx) => Finding | null> = [
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 /** Most severe first; equal severities in RULE_IDS order. */
-export function sortFindings<T extends Finding>(findings: ReadonlyArray<T>): T[] {
+/** Most severe first, then in rule order (rules this version does not know go last, by name). */
+export function sortFindings<T extends StoredFinding>(findings: ReadonlyArray<T>): T[] {
+  const rank = (rule: string) => {
+    const i = (RULE_IDS as readonly string[]).indexOf(rule);
+    return i < 0 ? RULE_IDS.length : i;
+  };
   return [...findings].sort((a, b) =>
-    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule));
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || rank(a.rule) - rank(b.rule) || a.rule.localeCompare(b.rule));
 }
 
 /**

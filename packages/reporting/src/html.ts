@@ -7,6 +7,7 @@ import { shortPath, type Prepared } from './analysis.js';
 import { RULE_IDS } from './diagnose.js';
 import { escapeHtml as h, finite, fmtNum, fmtParam, fmtPct, fmtSec, MISSING, nonFiniteLabel } from './format.js';
 import type { ChartDef, ChartSection } from './report.js';
+import type { StoredFinding } from '@sweeplab/store';
 import type { Finding, GradcheckRow, TrialRow } from './types.js';
 
 /** Sorts `table.sortable` by the clicked column (numbers by `data-v`, empty cells last). */
@@ -62,7 +63,7 @@ function numCell(x: unknown, fmt: (v: unknown) => string, extraClass = ''): stri
   return `<td class="num${extraClass}" data-v="${v === null ? '' : v}">${text}</td>`;
 }
 
-function badge(f: Finding): string {
+function badge(f: StoredFinding): string {
   return `<span class="badge sev-${h(f.severity)}" title="${h(f.severity)}: ${h(f.advice)}">${h(f.rule)}</span>`;
 }
 
@@ -70,13 +71,13 @@ function statusSpan(status: string): string {
   return `<span class="st st-${h(status.replace(/[^a-z]/g, ''))}">${h(status)}</span>`;
 }
 
-function evidenceText(e: Finding['evidence']): string {
+function evidenceText(e: StoredFinding['evidence']): string {
   return Object.entries(e)
     .map(([k, v]) => `<span>${h(k)}=${h(typeof v === 'number' ? fmtNum(v) : v === null ? MISSING : String(v))}</span>`)
     .join(' ');
 }
 
-function findingsTable(findings: ReadonlyArray<Finding>): string {
+function findingsTable(findings: ReadonlyArray<StoredFinding>): string {
   if (findings.length === 0) return '<p>No findings: no rule fired.</p>';
   const rows = findings.map((f) => `<tr><td><span class="badge sev-${h(f.severity)}">${h(f.severity)}</span></td><td class="mono">${h(f.rule)}</td><td class="ev">${evidenceText(f.evidence)}</td><td>${h(f.advice)}</td></tr>`);
   return `<table class="findings"><thead><tr><th>severity</th><th>rule</th><th>evidence</th><th>suggested change</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;

@@ -1,7 +1,7 @@
 // Public API of @sweeplab/reporting: reports (HTML + Markdown + SVG charts) and the diagnosis rules.
 // Works on plain rows mirroring the SQLite tables of docs/design.md; depends on no other sweeplab package.
 export { renderReport } from './report.js';
-export { diagnose, classPriorCost, sortFindings, RULE_IDS } from './diagnose.js';
+export { diagnose, sortFindings, RULE_IDS } from './diagnose.js';
 export type {
   ExperimentRow, EnvironmentRow, TrialRow, TrialStatus, TrialSummary, TrialConfigLike, FinalEval, EpochRow, GradcheckRow,
   RuleId, Severity, Finding, DiagnoseInput, ReportInput, ReportOutput,

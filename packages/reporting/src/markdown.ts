@@ -4,6 +4,7 @@
 import { type Prepared } from './analysis.js';
 import { RULE_IDS } from './diagnose.js';
 import { escapeMd as e, finite, fmtMeanSd, fmtNum, fmtParam, fmtPct, MISSING, mdCode } from './format.js';
+import type { StoredFinding } from '@sweeplab/store';
 import type { Finding } from './types.js';
 
 /** Trials listed in the Markdown summary. */
@@ -14,7 +15,7 @@ function table(head: string[], rows: string[][], align?: Array<'l' | 'r'>): stri
   return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function evidenceMd(ev: Finding['evidence']): string {
+function evidenceMd(ev: StoredFinding['evidence']): string {
   return Object.entries(ev)
     .filter(([, v]) => v !== null)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtNum(v) : String(v)}`)

@@ -146,7 +146,7 @@ describe('edge cases', () => {
     const trials = s.trials.map((t, i) => {
       const running = i % 2 === 0;
       if (running) epochs[t.id] = (s.epochs as Record<string, EpochRow[]>)[t.id]?.slice(0, 2) ?? [];
-      return { ...t, status: running ? 'running' : 'pending', finalCost: null, finalTrainAcc: null, finalTestAcc: null, bestTestAcc: null, finalEval: null, epochsDone: running ? 1 : 0 };
+      return { ...t, status: running ? 'running' as const : 'pending' as const, finalCost: null, finalTrainAcc: null, finalTestAcc: null, bestTestAcc: null, finalEval: null, epochsDone: running ? 1 : 0 };
     });
     const out = await renderReport(bareInput(trials, epochs, s.sweptPaths as string[]));
     assert.deepEqual(out.warnings, []);

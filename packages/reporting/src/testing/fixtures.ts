@@ -155,6 +155,7 @@ function trial(id: string, params: Record<string, unknown>, over: Partial<TrialR
     params, seed, arch: layers.join('-'), startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:10Z', error: null,
     divergedEpoch: null, finalCost: null, finalTrainAcc: null, finalTestAcc: null, bestTestAcc: null, epochsDone: 4,
     backend: 'js', finalEval: null, summary: { classCounts: [100, 110, 95, 105, 98, 92, 101, 104, 96, 99], updates: 4 * 32, trainSize: 1000 },
+    position: null, prunedEpoch: null, attempt: 1, owner: null, heartbeatAt: null, diagnosedAt: null, createdAt: '2026-01-01T00:00:00Z',
     ...over,
   };
 }
@@ -242,7 +243,8 @@ export function syntheticSweep(): ReportInput {
       for (const kind of ['weights', 'biases'] as const) {
         gradchecks.push({
           experiment: 'demo', arch, runId: 'run-1', layer, kind, checked: 50, skipped: 0,
-          maxRelError: 1e-9 * layer, maxAbsError: 1e-11, worstIndex: 3, analytic: 0.5, numeric: 0.5, eps: 1e-5, threshold: 1e-7, passed: 1,
+          maxRelError: 1e-9 * layer, maxAbsError: 1e-11, worstIndex: 3, analytic: 0.5, numeric: 0.5, eps: 1e-5, threshold: 1e-7, passed: true,
+          id: gradchecks.length + 1, createdAt: '2026-01-01T00:00:00Z',
         });
       }
     }

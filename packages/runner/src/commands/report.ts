@@ -6,7 +6,7 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { renderReport, type Finding, type ReportInput } from '@sweeplab/reporting';
+import { renderReport, type ReportInput } from '@sweeplab/reporting';
 import { InputError } from '@sweeplab/store';
 import { systemClock, type Clock } from '../clock.js';
 import { sweptPaths, type SweepConfig } from '../config/sweep.js';
@@ -71,7 +71,7 @@ export function loadReportInput(name: string, opts: { db: string; clock?: Clock 
     if (!exp) throw unknownExperiment(name, opts.db, r.experimentNames());
     const trials = r.experimentTrials(name);
     const epochs = r.experimentEpochs(name);
-    const diagnoses = r.experimentDiagnoses(name) as Map<string, Finding[]>;
+    const diagnoses = r.experimentDiagnoses(name);
     const env = r.latestEnvironment(name);
     const file = exp.file === BUILT_IN_FILE ? exp.file : relative(process.cwd(), exp.file) || exp.file;
     return {

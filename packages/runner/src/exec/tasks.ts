@@ -5,8 +5,7 @@
  */
 import { loadData, type LoadedData } from '@sweeplab/data';
 import { gradcheck } from '@sweeplab/gradcheck';
-import { classPriorCost } from '@sweeplab/reporting';
-import { createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
+import { classPriorCost, createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
 import type { TrialConfig } from '../config/index.js';
 import type {
   Fingerprints, GradcheckOutcome, GradcheckTask, Outcome, Task, TrainOutcome, TrainTask, WorkerEvent,
