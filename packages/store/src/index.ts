@@ -12,6 +12,9 @@ export type {
 } from './store.js';
 export { ResultsReader } from './reader.js';
 export type { QueryResult } from './reader.js';
+export type {
+  ChangeMarks, ExperimentOverview, FindingCount, ListLink, SchemaObject, TrialListRow, TrialMark,
+} from './live.js';
 export { DETERMINISTIC_EPOCH_COLUMNS, epochRowValues, sameStoredValue } from './epochs.js';
 export type { EpochRowValues } from './epochs.js';
 export { experimentViewName } from './views.js';

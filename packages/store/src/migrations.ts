@@ -319,10 +319,32 @@ CREATE TABLE rungs (
 CREATE INDEX rungs_trial ON rungs(trial_id);
 `;
 
+/**
+ * 4: change tracking for live readers (`sweeplab serve`). `trials.rev` is a database-wide change counter: triggers
+ * set it to the largest rev + 1 whenever a trial row is inserted, changes state (a claim, an epoch recorded through
+ * epochs_done, a finish, prune or failure, a diagnosis, kept weights) or gains, changes or loses an experiment link.
+ * Heartbeats alone do not bump it. A reader asks for `rev > @seen` (index trials_rev) to learn what changed since it
+ * last looked, then reads only those trials' new epochs; the writer pays one indexed max() and one row update per
+ * such write. A later migration that rebuilds `trials` or `experiment_trials` must create these triggers again.
+ */
+const REV_COLUMNS = 'status, attempt, epochs_done, started_at, finished_at, error, diverged_epoch, pruned_epoch, final_cost, ' +
+  'final_train_acc, final_test_acc, best_test_acc, backend, final_eval_json, summary_json, diagnosed_at, weights_path';
+const bumpRev = (idExpr: string) => `UPDATE trials SET rev = (SELECT COALESCE(max(rev), 0) + 1 FROM trials) WHERE id = ${idExpr};`;
+const CHANGES = /* sql */ `
+ALTER TABLE trials ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX trials_rev ON trials(rev);
+CREATE TRIGGER trials_rev_insert AFTER INSERT ON trials BEGIN ${bumpRev('NEW.id')} END;
+CREATE TRIGGER trials_rev_update AFTER UPDATE OF ${REV_COLUMNS} ON trials BEGIN ${bumpRev('NEW.id')} END;
+CREATE TRIGGER experiment_trials_rev_insert AFTER INSERT ON experiment_trials BEGIN ${bumpRev('NEW.trial_id')} END;
+CREATE TRIGGER experiment_trials_rev_update AFTER UPDATE ON experiment_trials BEGIN ${bumpRev('NEW.trial_id')} END;
+CREATE TRIGGER experiment_trials_rev_delete AFTER DELETE ON experiment_trials BEGIN ${bumpRev('OLD.trial_id')} END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: INIT },
   { version: 2, name: 'attempts', sql: ATTEMPTS, rebuildsTables: true },
   { version: 3, name: 'search', sql: SEARCH },
+  { version: 4, name: 'changes', sql: CHANGES },
 ];
 
 /** The schema version this code writes (= the number of migrations). */

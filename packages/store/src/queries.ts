@@ -11,6 +11,9 @@ import type {
   Severity, StoredFinding, StoredTrialConfig, TrialLink, TrialRecord, TrialStatus, TrialSummary,
 } from './rows.js';
 import { METRIC_COLUMNS } from './rows.js';
+import type {
+  ChangeMarks, ExperimentOverview, FindingCount, ListLink, SchemaObject, TrialListRow, TrialMark,
+} from './live.js';
 
 interface TrialSql {
   id: string;
@@ -235,6 +238,96 @@ function groupBy<T, R>(rows: readonly T[], key: (r: T) => string, map: (r: T) =>
   return out;
 }
 
+interface ListSql {
+  id: string;
+  status: TrialStatus;
+  attempt: number;
+  seed: number;
+  arch: string;
+  epochs_done: number | null;
+  final_cost: number | null;
+  final_train_acc: number | null;
+  final_test_acc: number | null;
+  best_test_acc: number | null;
+  diverged_epoch: number | null;
+  pruned_epoch: number | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+  diagnosed_at: string | null;
+  rev: number;
+  seconds: number | null;
+  findings_json: string | null;
+  links_json: string | null;
+}
+
+/** The columns of a list row (`FROM trials t`): compute seconds, findings and links by correlated subqueries. */
+const LIST_COLUMNS = /* sql */ `
+  t.id, t.status, t.attempt, t.seed, t.arch, t.epochs_done, t.final_cost, t.final_train_acc, t.final_test_acc,
+  t.best_test_acc, t.diverged_epoch, t.pruned_epoch, substr(t.error, 1, 500) AS error, t.started_at, t.finished_at,
+  t.heartbeat_at, t.diagnosed_at, t.rev,
+  (SELECT SUM(COALESCE(e.seconds, 0) + COALESCE(e.eval_seconds, 0)) FROM epochs e
+    WHERE e.trial_id = t.id AND e.attempt = t.attempt) AS seconds,
+  (SELECT json_group_array(json_array(d.rule, d.severity)) FROM diagnoses d WHERE d.trial_id = t.id) AS findings_json,
+  (SELECT json_group_array(json_object('experiment', l.experiment, 'position', l.position,
+            'params', json(CASE WHEN json_valid(l.params_json) THEN l.params_json ELSE '{}' END)))
+     FROM experiment_trials l WHERE l.trial_id = t.id) AS links_json`;
+
+function toListRow(r: ListSql): TrialListRow {
+  const findings = parseJson<unknown>(r.findings_json, []);
+  const links = parseJson<unknown>(r.links_json, []);
+  return {
+    id: r.id, status: r.status, attempt: r.attempt, seed: r.seed, arch: r.arch, epochsDone: r.epochs_done,
+    finalCost: r.final_cost, finalTrainAcc: r.final_train_acc, finalTestAcc: r.final_test_acc, bestTestAcc: r.best_test_acc,
+    divergedEpoch: r.diverged_epoch, prunedEpoch: r.pruned_epoch, error: r.error, startedAt: r.started_at,
+    finishedAt: r.finished_at, heartbeatAt: r.heartbeat_at, diagnosedAt: r.diagnosed_at, rev: r.rev, seconds: r.seconds,
+    findings: Array.isArray(findings)
+      ? findings.filter((f): f is [string, Severity] => Array.isArray(f)).map(([rule, severity]) => ({ rule, severity }))
+      : [],
+    links: Array.isArray(links)
+      ? links.filter(isObj).map((l) => ({
+        experiment: String(l.experiment), position: Number(l.position), params: isObj(l.params) ? l.params : {},
+      }) satisfies ListLink)
+      : [],
+  };
+}
+
+const OVERVIEW_SQL = /* sql */ `
+  SELECT e.name, e.description, e.file, e.created_at, e.updated_at,
+    (SELECT json_group_object(status, n) FROM (
+       SELECT t.status AS status, count(*) AS n FROM experiment_trials et JOIN trials t ON t.id = et.trial_id
+       WHERE et.experiment = e.name GROUP BY t.status)) AS counts_json,
+    (SELECT json_array(t.id, t.final_test_acc) FROM experiment_trials et JOIN trials t ON t.id = et.trial_id
+       WHERE et.experiment = e.name AND t.status = 'done' AND t.final_test_acc IS NOT NULL
+       ORDER BY t.final_test_acc DESC, t.final_cost ASC, et.position ASC LIMIT 1) AS best_json,
+    (SELECT max(max(COALESCE(t.heartbeat_at, ''), COALESCE(t.finished_at, ''), t.created_at))
+       FROM experiment_trials et JOIN trials t ON t.id = et.trial_id WHERE et.experiment = e.name) AS last_trial
+  FROM experiments e`;
+
+interface OverviewSql {
+  name: string;
+  description: string;
+  file: string;
+  created_at: string;
+  updated_at: string;
+  counts_json: string | null;
+  best_json: string | null;
+  last_trial: string | null;
+}
+
+function toOverview(r: OverviewSql): ExperimentOverview {
+  const counts = parseJson<unknown>(r.counts_json, {});
+  const best = parseJson<unknown>(r.best_json, null);
+  const c = isObj(counts) ? (counts as ExperimentOverview['counts']) : {};
+  return {
+    name: r.name, description: r.description, file: r.file, createdAt: r.created_at, updatedAt: r.updated_at, counts: c,
+    trials: Object.values(c).reduce((a: number, n) => a + (n ?? 0), 0),
+    best: Array.isArray(best) && typeof best[0] === 'string' && typeof best[1] === 'number' ? { trialId: best[0], finalTestAcc: best[1] } : null,
+    lastActivity: r.last_trial !== null && r.last_trial > r.updated_at ? r.last_trial : r.updated_at,
+  };
+}
+
 /** The read side, over any connection (read-only or the writer's own). */
 export class ReadQueries {
   constructor(protected readonly db: Database.Database) {}
@@ -445,5 +538,112 @@ export class ReadQueries {
       }
     }
     return out;
+  }
+
+  // ---- live reads (`sweeplab serve`): list rows, overviews and the change marks of migration 4 ----
+
+  /** Every experiment with its trial counts by status, best finished trial and last activity, by name. */
+  experimentOverviews(): ExperimentOverview[] {
+    return this.db.prepare<[], OverviewSql>(`${OVERVIEW_SQL} ORDER BY e.name`).all().map(toOverview);
+  }
+
+  /** One experiment's overview (undefined when there is no such experiment). */
+  experimentOverview(name: string): ExperimentOverview | undefined {
+    const r = this.db.prepare<{ name: string }, OverviewSql>(`${OVERVIEW_SQL} WHERE e.name = @name`).get({ name });
+    return r ? toOverview(r) : undefined;
+  }
+
+  /** The experiment's trials as list rows, in position order. */
+  experimentTrialList(experiment: string): TrialListRow[] {
+    return this.db.prepare<{ experiment: string }, ListSql>(`
+      SELECT ${LIST_COLUMNS} FROM experiment_trials et JOIN trials t ON t.id = et.trial_id
+      WHERE et.experiment = @experiment ORDER BY et.position, t.id`).all({ experiment }).map(toListRow);
+  }
+
+  /** The given trials as list rows (unknown ids are left out), in the order given. */
+  trialList(ids: readonly string[]): TrialListRow[] {
+    const rows = this.db.prepare<{ ids: string }, ListSql>(`
+      SELECT ${LIST_COLUMNS} FROM trials t WHERE t.id IN (SELECT value FROM json_each(@ids))`)
+      .all({ ids: JSON.stringify(ids) }).map(toListRow);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Trials whose `rev` is above `rev` (changed since a reader saw `rev`), oldest change first, at most `limit`. */
+  trialsChangedSince(rev: number, limit: number): TrialListRow[] {
+    return this.db.prepare<{ rev: number; limit: number }, ListSql>(`
+      SELECT ${LIST_COLUMNS} FROM trials t WHERE t.rev > @rev ORDER BY t.rev LIMIT @limit`).all({ rev, limit }).map(toListRow);
+  }
+
+  /** The current change counters (0 when the tables are empty). */
+  changeMarks(): ChangeMarks {
+    const rev = this.db.prepare<[], number | null>('SELECT max(rev) FROM trials').pluck().get() ?? 0;
+    const gradcheckId = this.db.prepare<[], number | null>('SELECT max(id) FROM gradchecks').pluck().get() ?? 0;
+    return { rev, gradcheckId };
+  }
+
+  /** What a live reader remembers of every trial (attempt, status, last epoch, diagnosis time, experiments). */
+  trialMarks(): TrialMark[] {
+    return this.db.prepare<[], { id: string; attempt: number; status: TrialStatus; epochs_done: number | null; diagnosed_at: string | null; experiments: string | null }>(`
+      SELECT t.id, t.attempt, t.status, t.epochs_done, t.diagnosed_at,
+             (SELECT json_group_array(l.experiment) FROM experiment_trials l WHERE l.trial_id = t.id) AS experiments
+      FROM trials t`).all().map((r) => ({
+      id: r.id, attempt: r.attempt, status: r.status, lastEpoch: r.epochs_done ?? -1, diagnosedAt: r.diagnosed_at,
+      experiments: parseJson<string[]>(r.experiments, []),
+    }));
+  }
+
+  /** Epochs of attempt `attempt` of a trial after epoch `after`, by epoch. */
+  epochsAfter(trialId: string, attempt: number, after: number): EpochRecord[] {
+    return this.db.prepare<{ id: string; attempt: number; after: number }, EpochSql>(`
+      SELECT * FROM epochs WHERE trial_id = @id AND attempt = @attempt AND epoch > @after ORDER BY epoch`)
+      .all({ id: trialId, attempt, after }).map(toEpoch);
+  }
+
+  /** The current attempts' epochs of the given trials, by trial id. */
+  epochsOfTrials(ids: readonly string[]): Map<string, EpochRecord[]> {
+    const rows = this.db.prepare<{ ids: string }, EpochSql>(`
+      SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id AND t.attempt = e.attempt
+      WHERE e.trial_id IN (SELECT value FROM json_each(@ids)) ORDER BY e.trial_id, e.epoch`).all({ ids: JSON.stringify(ids) });
+    return groupBy(rows, (r) => r.trial_id, toEpoch);
+  }
+
+  /** Gradient-check rows with an id above `id`, by id. */
+  gradchecksAfter(id: number): GradcheckRecord[] {
+    return this.db.prepare<{ id: number }, GradcheckSql>(`
+      SELECT id, experiment, arch, run_id, layer, kind, checked, skipped, max_rel_error, max_abs_error, worst_index,
+             analytic, numeric, eps, threshold, passed, created_at
+      FROM gradchecks WHERE id > @id ORDER BY id`).all({ id }).map(toGradcheck);
+  }
+
+  /** The latest gradient check of each (layer, kind) of an architecture, whatever experiment ran it. */
+  archGradchecks(arch: string): GradcheckRecord[] {
+    return this.db.prepare<{ arch: string }, GradcheckSql>(`
+      SELECT id, experiment, arch, run_id, layer, kind, checked, skipped, max_rel_error, max_abs_error, worst_index,
+             analytic, numeric, eps, threshold, passed, created_at
+      FROM (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY g.layer, g.kind ORDER BY g.id DESC) AS rank_
+            FROM gradchecks g WHERE g.arch = @arch)
+      WHERE rank_ = 1 ORDER BY layer, kind`).all({ arch }).map(toGradcheck);
+  }
+
+  /** How many of the experiment's trials have each finding (rule, severity), most severe and most common first. */
+  experimentFindingCounts(experiment: string): FindingCount[] {
+    return this.db.prepare<{ experiment: string }, { rule: string; severity: Severity; n: number; trial_id: string; advice: string }>(`
+      SELECT d.rule, d.severity, count(*) AS n, min(d.trial_id) AS trial_id,
+             (SELECT d2.advice FROM diagnoses d2 WHERE d2.trial_id = min(d.trial_id) AND d2.rule = d.rule) AS advice
+      FROM diagnoses d JOIN experiment_trials et ON et.trial_id = d.trial_id AND et.experiment = @experiment
+      GROUP BY d.rule, d.severity
+      ORDER BY CASE d.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, n DESC, d.rule`)
+      .all({ experiment })
+      .map((r) => ({ rule: r.rule, severity: r.severity, trials: r.n, example: { trialId: r.trial_id, advice: r.advice } }));
+  }
+
+  /** The tables and views a user can query (sqlite's own left out), tables first, with their columns. */
+  schemaObjects(): SchemaObject[] {
+    const objs = this.db.prepare<[], { name: string; type: 'table' | 'view' }>(`
+      SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'
+      ORDER BY type, name`).all();
+    const cols = this.db.prepare<{ name: string }, string>('SELECT name FROM pragma_table_info(@name) ORDER BY cid').pluck();
+    return objs.map((o) => ({ name: o.name, type: o.type, columns: cols.all({ name: o.name }) }));
   }
 }

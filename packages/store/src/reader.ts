@@ -11,6 +11,44 @@ import { ReadQueries } from './queries.js';
 export interface QueryResult {
   columns: string[];
   rows: unknown[][];
+  /** set (true) when `maxRows` cut the result: more rows exist */
+  truncated?: boolean;
+}
+
+/** PRAGMAs a query may read (never set): schema and file facts. */
+const READABLE_PRAGMAS = new Set([
+  'table_info', 'table_xinfo', 'table_list', 'index_list', 'index_info', 'index_xinfo', 'foreign_key_list',
+  'user_version', 'data_version', 'schema_version', 'page_count', 'page_size', 'freelist_count', 'journal_mode',
+  'compile_options', 'function_list', 'pragma_list', 'collation_list', 'module_list', 'database_list', 'encoding',
+]);
+
+/** PRAGMAs whose argument in parentheses names what to read (for the others it would be a new value). */
+const ARGUMENT_PRAGMAS = new Set(['table_info', 'table_xinfo', 'index_list', 'index_info', 'index_xinfo', 'foreign_key_list', 'table_list']);
+
+const badSql = (message: string) => new InputError('BAD_SQL', message);
+
+/**
+ * Refuses what a read-only query must not run, with a message that says why: statements that write or return no
+ * rows, ATTACH / DETACH, and PRAGMAs other than reads of schema facts (no `=`, no setting in parentheses).
+ */
+function checkReadOnly(sql: string, stmt: Database.Statement): void {
+  const head = sql.replace(/^(\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)+/, '');
+  const word = (/^[A-Za-z]+/.exec(head)?.[0] ?? '').toUpperCase();
+  if (word === 'ATTACH' || word === 'DETACH') {
+    throw badSql(`${word} is refused: queries read this results database only (read-only connection)`);
+  }
+  if (word === 'PRAGMA') {
+    const name = (/^PRAGMA\s+(?:main\s*\.\s*)?([A-Za-z_]+)/i.exec(head)?.[1] ?? '').toLowerCase();
+    // `PRAGMA x = v` and `PRAGMA x(v)` both set x; only the schema pragmas take an argument to read
+    const sets = head.includes('=') || (head.includes('(') && !ARGUMENT_PRAGMAS.has(name));
+    if (sets || !READABLE_PRAGMAS.has(name)) {
+      throw badSql(`PRAGMA ${name || '?'}${sets ? ' with a value' : ''} is refused: the connection is read-only; ` +
+        'queries may read PRAGMAs such as table_info(<table>), index_list(<table>), user_version, data_version');
+    }
+  }
+  if (!stmt.reader || !stmt.readonly) {
+    throw badSql(`${word || 'this statement'} is refused: queries are read-only (SELECT, WITH, VALUES, EXPLAIN SELECT, PRAGMA table_info(...)); this one would change the database`);
+  }
 }
 
 export class ResultsReader extends ReadQueries {
@@ -33,22 +71,33 @@ export class ResultsReader extends ReadQueries {
     if (this.db.open) this.db.close();
   }
 
-  /** Runs one user statement. Bad SQL or a statement that would write -> InputError BAD_SQL. */
-  query(sql: string): QueryResult {
+  /**
+   * Runs one user statement: reads only (see checkReadOnly). `maxRows` caps the rows returned (`truncated` says when
+   * more exist). Bad SQL or a statement that is not a plain read -> InputError BAD_SQL.
+   */
+  query(sql: string, opts: { maxRows?: number } = {}): QueryResult {
     let stmt;
     try {
       stmt = this.db.prepare(sql);
     } catch (e) {
-      throw new InputError('BAD_SQL', `bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
+      throw badSql(`bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
     }
-    if (!stmt.reader) {
-      throw new InputError('BAD_SQL', 'query runs read-only statements (SELECT, WITH, PRAGMA ...); this one would write');
-    }
+    checkReadOnly(sql, stmt);
     const columns = stmt.columns().map((c) => c.name);
     try {
-      return { columns, rows: stmt.raw(true).all() as unknown[][] };
+      if (opts.maxRows === undefined) return { columns, rows: stmt.raw(true).all() as unknown[][] };
+      const rows: unknown[][] = [];
+      let truncated = false;
+      for (const row of stmt.raw(true).iterate() as IterableIterator<unknown[]>) {
+        if (rows.length >= opts.maxRows) {
+          truncated = true;
+          break;
+        }
+        rows.push(row);
+      }
+      return { columns, rows, truncated };
     } catch (e) {
-      throw new InputError('BAD_SQL', `bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
+      throw badSql(`bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
     }
   }
 }

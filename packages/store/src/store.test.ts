@@ -35,7 +35,7 @@ const DOCUMENTED: Record<string, string[]> = {
   trials: ['id', 'experiment', 'status', 'config_json', 'seed', 'arch', 'started_at', 'finished_at', 'error',
     'diverged_epoch', 'final_cost', 'final_train_acc', 'final_test_acc', 'best_test_acc', 'epochs_done', 'backend',
     'final_eval_json', 'summary_json', 'owner', 'heartbeat_at', 'created_at', 'attempt', 'pruned_epoch', 'diagnosed_at',
-    'weights_path'],
+    'weights_path', 'rev'],
   experiment_trials: ['experiment', 'trial_id', 'params_json', 'position'],
   epochs: ['trial_id', 'epoch', 'cost', 'loss', 'l2_term', 'train_acc', 'test_acc', 'val_acc', 'lr', 'out_mean',
     'out_std', 'seconds', 'eval_seconds', 'out_unit_mean_json', 'out_unit_std_json', 'grad_norm_json',
