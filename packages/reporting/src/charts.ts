@@ -18,13 +18,21 @@ const CONFIG = {
   line: { strokeWidth: 1.8 },
 } as const;
 
+/**
+ * The vega spec of a chart with the reports' look (what renderSvg draws; `sweeplab serve` draws the same spec in the
+ * browser). vega-lite warnings go to `logger` when given.
+ */
+export function compileChart(spec: TopLevelSpec, logger?: vega.LoggerInterface): vega.Spec {
+  return compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } }, logger ? { logger } : {}).spec;
+}
+
 /** Render a vega-lite spec to SVG; vega and vega-lite warnings are appended to `warnings`. */
 export async function renderSvg(spec: TopLevelSpec, name: string, warnings: string[]): Promise<string> {
   const handler = (_method: unknown, level: unknown, input: unknown[]) => {
     warnings.push(`${name}: ${String(level)} ${input.map(String).join(' ')}`);
   };
   const logger = vega.logger(vega.Warn, undefined, handler);
-  const vg = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } }, { logger }).spec;
+  const vg = compileChart(spec, logger);
   const view = new vega.View(vega.parse(vg), { renderer: 'none', logger });
   try {
     return scopeIds(await view.toSVG(), `c-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`);
