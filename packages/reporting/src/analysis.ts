@@ -3,7 +3,7 @@
 import { diagnose, sortFindings } from './diagnose.js';
 import { compareParam, finite, fmtParam } from './format.js';
 import type { StoredFinding } from '@sweeplab/store';
-import type { EpochRow, Finding, ReportInput, TrialRow } from './types.js';
+import type { EpochRow, ReportInput, TrialRow } from './types.js';
 
 /** Swept paths that replicate a configuration rather than change it. */
 export const SEED_PATHS: ReadonlySet<string> = new Set(['train.seed', 'seed']);

@@ -48,7 +48,6 @@ export type RuleId =
   | 'overfitting';
 
 export type { Severity } from '@sweeplab/store';
-import type { Severity } from '@sweeplab/store';
 
 /** One diagnosis finding (`diagnoses` row: trial_id, rule, severity, evidence_json, advice) as the rules make it. */
 export interface Finding extends StoredFinding {
