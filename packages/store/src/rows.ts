@@ -109,7 +109,7 @@ export interface TrialRecord {
   diagnosedAt: string | null;
   createdAt: string;
   /** `trials.weights_path`: the kept trained weights (run --keep-weights), null when not kept */
-  weightsPath: string | null;
+  weightsPath?: string | null;
 }
 
 /** Epoch columns an objective can name (`objective.metric` of an experiment file). */

@@ -7,7 +7,8 @@ import { ConfigError, formatIssue, sortIssues, type ConfigIssue } from './errors
 import { archOf, trialIdOf } from './id.js';
 import { applySweep, type Sections, type TrialConfig } from './resolve.js';
 import { NAME_PATTERN, type ExperimentConfig } from './schema.js';
-import { checkSweep, expandSweep, sanitizeSweep, sweptPaths, type SweepConfig, type SweptValue } from './sweep.js';
+import { searchSettings, type Objective, type PruneSpec, type SearchSpec } from './search.js';
+import { checkSweep, expandSweep, sanitizeSweep, searchProbeRows, sweptPaths, type SweepConfig, type SweptValue } from './sweep.js';
 import { repr, validateExperiment, type RawIssue } from './validate.js';
 import { dropNulls, locate, parseSource, plainValue, type Source } from './yaml-source.js';
 
@@ -49,6 +50,12 @@ export interface LoadedExperiment {
   warnings: ConfigIssue[];
   /** absolute paths of the file and the files it extends, in that order */
   sources: string[];
+  /** what a search optimises and ranks trials by (default: val_acc/max with a validation split, else cost/min) */
+  objective: Objective;
+  /** the stopping rule (`prune`), or null */
+  prune: PruneSpec | null;
+  /** the adaptive search (`sweep.search`), or null: then `trials` is the whole expansion; else it is empty */
+  search: SearchSpec | null;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -123,8 +130,10 @@ function analyze(file: string, shared: Shared): Analysis {
     const sweepIssues = checkSweep(sweep);
     issues.push(...sweepIssues.map((i) => at(i)));
     const inSweep = [...schemaIssues, ...sweepIssues].filter((i) => i.path[0] === 'sweep').map((i) => i.path);
-    rows = expandSweep(inSweep.length ? sanitizeSweep(sweep, inSweep) : sweep);
+    const valid = inSweep.length ? sanitizeSweep(sweep, inSweep) : sweep;
+    rows = isObj(valid.search) ? searchProbeRows(valid) : expandSweep(valid);
   }
+  const isSearch = isObj(sweep) && isObj(sweep.search);
 
   const baseDir = dirname(abs);
   const ctx = { ...newCheckContext(baseDir), ...shared };
@@ -134,11 +143,13 @@ function analyze(file: string, shared: Shared): Analysis {
     warnings.push(...c.warnings.map((i) => at(i, row)));
     return { row, ...c };
   });
+  const settings = searchSettings(merged, checked.map((c) => c.config), bad);
+  issues.push(...settings.issues.map((i) => at(i)));
   if (issues.length) return { error: new ConfigError('INVALID', sortIssues(issues, chain.sources.map((s) => s.file))) };
 
   const trials: TrialPlan[] = [];
   const ids = new Set<string>();
-  for (const c of checked) {
+  for (const c of isSearch ? [] : checked) {
     const fingerprints = { data: c.fingerprints.data!, init: c.fingerprints.init };
     const id = trialIdOf(c.config, fingerprints);
     if (ids.has(id)) continue;
@@ -148,13 +159,14 @@ function analyze(file: string, shared: Shared): Analysis {
       arch: archOf(c.config), position: trials.length, fingerprints,
     });
   }
-  if (rows.length > 1) {
+  if (rows.length > 1 && !isSearch) {
     // one warning per place, counting the trials it concerns
     const count = new Map<string, number>();
     for (const w of warnings) count.set(formatIssue(w), (count.get(formatIssue(w)) ?? 0) + 1);
     warnings = [...new Map(warnings.map((w) => [formatIssue(w), { ...w, message: `${w.message} (${count.get(formatIssue(w))} of ${rows.length} trials)` }])).values()];
   }
-  if (trials.length < checked.length) {
+  warnings.push(...settings.warnings.map((i) => at(i)));
+  if (trials.length < checked.length && !isSearch) {
     const n = checked.length - trials.length;
     warnings.push({ ...locate(chain.sources, ['sweep'], 'key'), message: `${n} of the ${checked.length} swept configurations resolve to the same trial as an earlier one (e.g. options the optimizer ignores) and run once` });
   }
@@ -175,10 +187,11 @@ function analyze(file: string, shared: Shared): Analysis {
       kernels: (merged.kernels as LoadedExperiment['kernels'] | undefined) ?? 'auto',
       config: merged as ExperimentConfig,
       trials,
-      dataFingerprint: trials[0]!.fingerprints.data,
+      dataFingerprint: trials[0]?.fingerprints.data ?? checked[0]?.fingerprints.data ?? '',
       sweptPaths: sweptPaths(sweep),
       warnings: sortIssues(warnings, chain.sources.map((s) => s.file)),
       sources: chain.sources.map((s) => s.path),
+      objective: settings.objective, prune: settings.prune, search: settings.search,
     },
   };
 }

@@ -16,6 +16,8 @@ export const DEFAULTS = {
   },
   gradcheck: { enabled: true, samples: 200, threshold: 1e-7, batch: 8 },
   randomSeed: 1,
+  search: { sampler: 'tpe', seed: 1, startup: 10 },
+  prune: { grace: 1, reduction: 4, warmup: 1, minTrials: 5 },
 } as const;
 
 function StringEnum<const T extends string[]>(values: [...T], description: string, dflt?: T[number]) {
@@ -215,8 +217,33 @@ function sweepSection(typed: boolean) {
       params,
     }, { additionalProperties: false, description: 'random search: `samples` seeded draws of the listed parameters (crossed with grid and zip)' })),
     seeds: Type.Optional(Type.Array(Seed('a value of train.seed'), { minItems: 1, uniqueItems: true, description: 'replicate every configuration with each of these train.seed values' })),
-  }, { additionalProperties: false, description: 'trials = grid × each zip group × random samples × seeds' });
+    search: Type.Optional(Type.Object({
+      sampler: Type.Optional(StringEnum(['random', 'tpe'], 'random: independent seeded draws; tpe: Tree-structured Parzen Estimator (Bergstra et al. 2011) after `startup` random trials', 'tpe')),
+      trials: Type.Integer({ minimum: 1, description: 'how many configurations to try (a rerun with a larger number continues the search)' }),
+      seed: Type.Optional(Seed('seed of the sampler (default 1)')),
+      startup: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULTS.search.startup, description: 'tpe: random trials before the model takes over (Optuna\'s default 10)' })),
+      params,
+    }, { additionalProperties: false, description: 'adaptive search: `trials` configurations suggested one by one from the distributions in `params`, each from what the earlier ones scored on the objective (not combined with grid, zip or random)' })),
+  }, { additionalProperties: false, description: 'trials = grid × each zip group × random samples × seeds, or an adaptive search (search, with one seed)' });
 }
+
+const MetricEnum = (description: string) => StringEnum(['cost', 'loss', 'train_acc', 'val_acc', 'test_acc'], description);
+
+export const ObjectiveSection = Type.Object({
+  metric: Type.Optional(MetricEnum('the epoch metric a search optimises and stopping rules compare (default val_acc with a validation split, else cost); test_acc tunes on the test set')),
+  mode: Type.Optional(StringEnum(['min', 'max'], 'max or min (default: max for accuracies, min for cost and loss)')),
+}, { additionalProperties: false, description: 'what a search optimises and what ranks trials for pruning and --keep-weights best: { metric: val_acc, mode: max }' });
+
+export const PruneSection = Type.Union([
+  Type.Object({ asha: Type.Object({
+    grace: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULTS.prune.grace, description: 'epochs before the first rung' })),
+    reduction: Type.Optional(Type.Integer({ minimum: 2, default: DEFAULTS.prune.reduction, description: 'η: rungs at grace·η^k epochs; a trial at a rung continues only in the top 1/η of the trials that reached it' })),
+  }, { additionalProperties: false, description: 'ASHA options: { grace, reduction }' }) }, { additionalProperties: false, description: '{ asha: { grace: 1, reduction: 4 } }: asynchronous successive halving (Li et al. 2020)' }),
+  Type.Object({ median: Type.Object({
+    warmup: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULTS.prune.warmup, description: 'epochs before a trial may be stopped' })),
+    min_trials: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULTS.prune.minTrials, description: 'earlier trials that must have reached an epoch before the median there counts' })),
+  }, { additionalProperties: false, description: 'median stopping options: { warmup, min_trials }' }) }, { additionalProperties: false, description: '{ median: { warmup: 1 } }: stop a trial whose objective is worse than the median of the earlier trials at the same epoch' }),
+], { description: 'stop hopeless trials early (any sweep kind): { asha: { grace, reduction } } or { median: { warmup, min_trials } }' });
 const PARAMS_DESCRIPTION = 'dotted path -> distribution: { loguniform: [a, b] } | { uniform: [a, b] } | { int: [a, b] } | { choice: [..] }';
 
 export const SweepSection = sweepSection(true);
@@ -232,6 +259,8 @@ function experimentSchema<S extends TSchema>(sweep: S) {
     train: Type.Optional(TrainSection),
     gradcheck: Type.Optional(GradcheckSection),
     sweep: Type.Optional(sweep),
+    objective: Type.Optional(ObjectiveSection),
+    prune: Type.Optional(PruneSection),
   }, { additionalProperties: false, title: 'sweeplab experiment', description: 'a sweeplab experiment file' });
 }
 
@@ -272,6 +301,8 @@ export type SubsetConfig = Static<typeof Subset>;
 export type InitConfig = Static<typeof Init>;
 export type ScheduleConfig = Static<typeof Schedule>;
 export type GradcheckConfig = Static<typeof GradcheckSection>;
+export type ObjectiveConfig = Static<typeof ObjectiveSection>;
+export type PruneConfig = Static<typeof PruneSection>;
 
 /** The JSON Schema text of experiments/experiment.schema.json. */
 export function writeSchemaJson(): string {

@@ -11,6 +11,7 @@ export interface SweepConfig {
   grid?: Record<string, unknown[]>;
   zip?: Record<string, unknown[]>[];
   random?: { samples: number; seed?: number; params: Record<string, Record<string, unknown>> };
+  search?: { sampler?: 'random' | 'tpe'; trials: number; seed?: number; startup?: number; params: Record<string, Record<string, unknown>> };
   seeds?: number[];
 }
 
@@ -26,6 +27,7 @@ function entries(s: SweepConfig): Entry[] {
   if (isObj(s.grid)) for (const p of Object.keys(s.grid)) out.push({ path: p, at: ['sweep', 'grid', p], where: 'sweep.grid' });
   if (Array.isArray(s.zip)) s.zip.forEach((g, i) => { if (isObj(g)) for (const p of Object.keys(g)) out.push({ path: p, at: ['sweep', 'zip', i, p], where: `sweep.zip[${i}]` }); });
   if (isObj(s.random) && isObj(s.random.params)) for (const p of Object.keys(s.random.params)) out.push({ path: p, at: ['sweep', 'random', 'params', p], where: 'sweep.random.params' });
+  if (isObj(s.search) && isObj(s.search.params)) for (const p of Object.keys(s.search.params)) out.push({ path: p, at: ['sweep', 'search', 'params', p], where: 'sweep.search.params' });
   if (s.seeds !== undefined) out.push({ path: 'train.seed', at: ['sweep', 'seeds'], where: 'sweep.seeds' });
   return out;
 }
@@ -66,15 +68,19 @@ export function checkSweep(s: SweepConfig): RawIssue[] {
       }
     });
   }
-  const params = isObj(s.random) && isObj(s.random.params) ? s.random.params : {};
-  for (const [p, d] of Object.entries(params)) {
+  out.push(...searchCombination(s));
+  const params = [
+    ...(isObj(s.random) && isObj(s.random.params) ? Object.entries(s.random.params).map(([p, d]) => ['random', p, d] as const) : []),
+    ...(isObj(s.search) && isObj(s.search.params) ? Object.entries(s.search.params).map(([p, d]) => ['search', p, d] as const) : []),
+  ];
+  for (const [where, p, d] of params) {
     if (!isObj(d)) continue;
     const kind = Object.keys(d)[0];
     if (kind !== 'loguniform' && kind !== 'uniform' && kind !== 'int') continue;
     const b = d[kind];
     if (!Array.isArray(b) || b.length !== 2 || !isNum(b[0]) || !isNum(b[1])) continue; // the schema reports it
     const [lo, hi] = b;
-    const at: Seg[] = ['sweep', 'random', 'params', p, kind];
+    const at: Seg[] = ['sweep', where, 'params', p, kind];
     const before = out.length;
     if (kind === 'loguniform' && !(lo > 0)) out.push({ path: [...at, 0], mode: 'value', message: `${p}: loguniform needs 0 < low < high, got low ${lo} (a log scale cannot reach 0 or below)` });
     if ((kind === 'loguniform' || kind === 'uniform') && !(lo < hi)) out.push({ path: [...at, 1], mode: 'value', message: `${p}: ${kind} needs low < high, got [${lo}, ${hi}]` });
@@ -89,6 +95,51 @@ export function checkSweep(s: SweepConfig): RawIssue[] {
     });
   }
   return out;
+}
+
+/** An adaptive search decides the configurations itself: it takes one seed and no other kind of sweep. */
+function searchCombination(s: SweepConfig): RawIssue[] {
+  if (!isObj(s.search)) return [];
+  const out: RawIssue[] = [];
+  for (const k of ['grid', 'zip', 'random'] as const) {
+    if (s[k] !== undefined) {
+      out.push({ path: ['sweep', k], mode: 'key', message: `sweep.${k} cannot be combined with sweep.search (the search chooses every configuration): move its values into sweep.search.params as { choice: [...] } distributions, or use a separate experiment file` });
+    }
+  }
+  if (Array.isArray(s.seeds) && s.seeds.length > 1) {
+    out.push({ path: ['sweep', 'seeds'], mode: 'value', message: `sweep.seeds lists ${s.seeds.length} seeds but a search trains each configuration once: give one seed (seeds: [${String(s.seeds[0])}]), or search train.seed too` });
+  }
+  return out;
+}
+
+/** A trial's swept values before the search adds its own: the single seed of `sweep.seeds`, if any. */
+export function searchFixedValues(s: SweepConfig): SweptValue[] {
+  return Array.isArray(s.seeds) && s.seeds.length > 0 ? [{ path: 'train.seed', value: s.seeds[0], source: ['sweep', 'seeds', 0] }] : [];
+}
+
+/**
+ * The configurations that stand for a search space when the file is checked: the first value of every
+ * distribution (a choice's first option, a range's low bound), then each other option and bound in turn with the
+ * rest at their first, so every value a search can draw is checked (and an error points at it) before anything runs.
+ */
+export function searchProbeRows(s: SweepConfig): SweptValue[][] {
+  if (!isObj(s.search) || !isObj(s.search.params)) return [];
+  const fixed = searchFixedValues(s);
+  const options = Object.keys(s.search.params).sort().map((p): SweptValue[] => {
+    const d = s.search!.params[p]!;
+    const base: Seg[] = ['sweep', 'search', 'params', p];
+    if (Array.isArray(d.choice)) return d.choice.map((v, i) => ({ path: p, value: v, source: [...base, 'choice', i] }));
+    const kind = ['loguniform', 'uniform', 'int'].find((k) => Array.isArray(d[k]));
+    if (kind === undefined) return [];
+    const b = d[kind] as unknown[];
+    return [0, 1].map((j) => ({ path: p, value: b[j], source: [...base, kind, j] }));
+  }).filter((o) => o.length > 0);
+  const first = options.map((o) => o[0]!);
+  const rows: SweptValue[][] = [[...fixed, ...first]];
+  options.forEach((o, i) => {
+    for (const v of o.slice(1)) rows.push([...fixed, ...first.map((f, j) => (j === i ? v : f))]);
+  });
+  return rows.map((r) => r.map((x) => ({ ...x, value: structuredClone(x.value) })));
 }
 
 /**
@@ -111,13 +162,18 @@ export function sanitizeSweep(s: SweepConfig, issuePaths: readonly Seg[][]): Swe
     if (zip.length) out.zip = zip;
   }
   if (isObj(s.random) && !hit(['sweep', 'random'])) out.random = s.random;
+  if (isObj(s.search) && !hit(['sweep', 'search'])) out.search = s.search;
   if (Array.isArray(s.seeds) && !hit(['sweep', 'seeds'])) out.seeds = s.seeds;
   return out;
 }
 
-/** The trials of a (valid) sweep: one list of swept values per trial, in order. No sweep: one trial with none. */
+/**
+ * The trials of a (valid) sweep: one list of swept values per trial, in order. No sweep: one trial with none. A
+ * search has no trials when the file loads (see searchProbeRows for what is checked instead).
+ */
 export function expandSweep(s: SweepConfig | undefined): SweptValue[][] {
   const axes: SweptValue[][][] = [];
+  if (s && isObj(s.search)) return [];
   if (s) {
     for (const [p, values] of Object.entries(s.grid ?? {})) axes.push(values.map((v, i) => [{ path: p, value: v, source: ['sweep', 'grid', p, i] }]));
     (s.zip ?? []).forEach((g, gi) => {

@@ -67,6 +67,7 @@ function validateSweepEntries(sweep: Record<string, unknown>): RawIssue[] {
   checkMap(sweep.grid, ['sweep', 'grid'], 'values');
   if (Array.isArray(sweep.zip)) sweep.zip.forEach((g, i) => checkMap(g, ['sweep', 'zip', i], 'values'));
   if (isObj(sweep.random)) checkMap(sweep.random.params, ['sweep', 'random', 'params'], 'dist');
+  if (isObj(sweep.search)) checkMap(sweep.search.params, ['sweep', 'search', 'params'], 'dist');
   return out;
 }
 
@@ -224,8 +225,8 @@ export function disp(segs: readonly Seg[]): string {
   if (a === 'sweep') {
     if (b === 'grid' && typeof c === 'string' && typeof d === 'number') return plainPath([...c.split('.'), ...segs.slice(4)]);
     if (b === 'zip' && typeof d === 'string' && typeof e === 'number') return plainPath([...d.split('.'), ...segs.slice(5)]);
-    if (b === 'random' && c === 'params' && typeof d === 'string' && e === 'choice' && typeof f === 'number') return plainPath([...d.split('.'), ...segs.slice(6)]);
-    if (b === 'random' && c === 'params' && typeof d === 'string') return `sweep.random.params["${d}"]${segs.length > 4 ? `.${plainPath(segs.slice(4))}` : ''}`;
+    if ((b === 'random' || b === 'search') && c === 'params' && typeof d === 'string' && e === 'choice' && typeof f === 'number') return plainPath([...d.split('.'), ...segs.slice(6)]);
+    if ((b === 'random' || b === 'search') && c === 'params' && typeof d === 'string') return `sweep.${b}.params["${d}"]${segs.length > 4 ? `.${plainPath(segs.slice(4))}` : ''}`;
   }
   return plainPath(segs);
 }
@@ -313,7 +314,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   return s ? `: did you mean "${s}"?` : '';
 }
 
-const SWEEP_MAP = (segs: readonly Seg[]) => segs[0] === 'sweep' && (segs[1] === 'grid' && segs.length === 2 || segs[1] === 'zip' && segs.length === 3 || segs[1] === 'random' && segs[2] === 'params' && segs.length === 3);
+const SWEEP_MAP = (segs: readonly Seg[]) => segs[0] === 'sweep' && (segs[1] === 'grid' && segs.length === 2 || segs[1] === 'zip' && segs.length === 3 || (segs[1] === 'random' || segs[1] === 'search') && segs[2] === 'params' && segs.length === 3);
 
 const DISTRIBUTIONS = ['loguniform', 'uniform', 'int', 'choice'];
 

@@ -116,6 +116,7 @@ export function tinyExperiment(dir: string, name: string, trials: Array<{ config
     name, description: `test experiment ${name}`, file, path: file, baseDir: dir, yaml, kernels: 'auto',
     config: { name } as LoadedExperiment['config'], trials: plans, dataFingerprint: plans[0]?.fingerprints.data ?? '',
     sweptPaths: [...new Set(trials.flatMap((t) => Object.keys(t.params ?? { 'train.lr': 0 })))], warnings: [], sources: [file],
+    objective: { metric: 'cost', mode: 'min' }, prune: null, search: null,
   };
 }
 
