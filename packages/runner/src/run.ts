@@ -15,7 +15,7 @@ import { diagnoseTrials } from './pipeline/diagnosis.js';
 import { GradcheckGate } from './pipeline/gradcheck-gate.js';
 import { openSession, type Session } from './pipeline/session.js';
 import type { RunEvent, RunTrialReport } from './scheduler/events.js';
-import { StaticStrategy } from './search/static.js';
+import { buildSearch } from './search/build.js';
 import type { TrialCandidate } from './search/strategy.js';
 import { trialWork } from './work.js';
 
@@ -78,6 +78,8 @@ export function toRegistration(exp: LoadedExperiment): ExperimentRegistration {
     yaml: exp.yaml,
     resolvedJson: JSON.stringify(exp.config),
     sweptPaths: exp.sweptPaths,
+    // a search's trials are added as it suggests them (Store.addTrials): registering the file keeps them
+    ...(exp.search ? { appendOnly: true } : {}),
     trials: exp.trials.map((t) => ({
       id: t.id, configJson: JSON.stringify(t.config), seed: t.seed, arch: t.arch, paramsJson: JSON.stringify(t.params), position: t.position,
     })),
@@ -116,16 +118,16 @@ function countOf(trials: readonly RunTrialReport[]): RunCounts {
 }
 
 /** What the run-started event says: how many of the candidates will run, and their work. */
-function plan(session: Session, exps: readonly LoadedExperiment[], candidates: readonly TrialCandidate[], force: boolean): { toRun: number; emit: () => void } {
+function plan(session: Session, exps: readonly LoadedExperiment[], candidates: readonly TrialCandidate[], force: boolean, searched: { trials: number; work: number }): { toRun: number; emit: () => void } {
   const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
   const statuses = session.store.trialStatuses(unique.map((c) => c.id));
   const skipped = force ? 0 : unique.filter((c) => isFinished(statuses.get(c.id))).length;
   const todo = unique.filter((c) => force || !isFinished(statuses.get(c.id)));
-  return { toRun: todo.length, emit: () => session.emit({
+  return { toRun: todo.length + searched.trials, emit: () => session.emit({
     type: 'run-started', runId: session.runId, db: session.store.path, experiments: exps.map((e) => e.name),
-    toRun: todo.length, skipped, elsewhere: 0, work: todo.reduce((s, c) => s + trialWork(c.config), 0),
+    toRun: todo.length + searched.trials, skipped, elsewhere: 0, work: todo.reduce((s, c) => s + trialWork(c.config), 0) + searched.work,
     // the pool starts now when there is work (sized by toRun), so the line can say how many workers it has
-    workers: todo.length > 0 ? session.executor().concurrency : 0,
+    workers: todo.length + searched.trials > 0 ? session.executor().concurrency : 0,
   }) };
 }
 
@@ -165,11 +167,13 @@ export async function runLoaded(exps: readonly LoadedExperiment[], opts: RunOpti
     session.store.startEnvironment(collectEnvironment(session.runId, session.clock.iso(),
       opts.command ?? `run ${exps.map((e) => e.file).join(' ')}`, fingerprints, exps[0]?.kernels ?? 'auto'));
     envStarted = true;
-    const planned = plan(session, exps, candidates, force);
+    const search = buildSearch(session.store, exps, candidates, (message) => emit({ type: 'notice', message }));
+    const searched = { trials: search.searches.reduce((n, s) => n + s.remaining(), 0), work: search.searches.reduce((n, s) => n + s.remainingWork(), 0) };
+    const planned = plan(session, exps, candidates, force, searched);
     toRun = planned.toRun;
     planned.emit();
     const gate = new GradcheckGate(session.store, session.executor, session.runId, emit);
-    const res = await session.scheduler.run(new StaticStrategy(candidates), { force, gate });
+    const res = await session.scheduler.run(search.strategy, { force, gate, ...(search.stopping ? { stopping: search.stopping } : {}) });
     const diagnosed = opts.diagnose === true && !res.interrupted ? await diagnoseStep(session, exps) : 0;
     const interrupted = res.interrupted || session.signal.aborted;
     const counts = countOf(res.trials);
