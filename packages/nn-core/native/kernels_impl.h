@@ -698,9 +698,10 @@ static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, s
 /* Weight gradient and optimizer step of one layer in one pass (mini-batch SGD / momentum), for the layer's block
  * P = [b; W] (nIn + 1, nOut), its gradient block G = [db; dW] and velocity block V (NULL: plain SGD, mu unused):
  * db = colSum(dZ), dW = Aprevᵀ · dZ + l2 · W (the L2 term on the weights only), then the step on b (with db) and
- * on W (with dW) as momentum_step / sgd_step do it. = col_sum + gemm TN + axpy + momentum_step on the block. The
- * weights' update runs in the built-in GEMM's epilogue (EPI_STEP) while the gradient tile is in registers, in
- * either tier; dW reaches G only when write_g (the trainer's last step of an epoch, for its gradient norms).
+ * on W (with dW) as momentum_step / sgd_step do it. = col_sum + gemm TN + axpy + momentum_step on the block.
+ * Built-in tier: the weights' update runs in the GEMM's epilogue (EPI_STEP) while the gradient tile is in
+ * registers, and dW reaches G only when write_g (the trainer's last step of an epoch, for its gradient norms).
+ * OpenBLAS tier: OpenBLAS's GEMM into G, then the step on the layer (its weights still in cache).
  * Aprev: (rows, nIn), dZ: (rows, nOut). Returns 0, or -1 (no memory for the GEMM's buffers). */
 static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, size_t rows, size_t nIn, size_t nOut,
                                 double l2, double lr, double mu, int nesterov, int write_g)
@@ -720,9 +721,21 @@ static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, s
         else FN(sgd_step)(P + nOut, dW, n, lr, 0.0);
         return 0;
     }
+#ifdef NNC_HAVE_OPENBLAS
+    /* OpenBLAS tier: its GEMM, then the step on the layer's weights while they are still in cache */
+    (void)write_g;
+    const int rc = FN(gemm)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW);
+    if (rc) return rc;
+    const size_t n = nIn * nOut;
+    if (l2 != 0.0) FN(axpy)(dW, P + nOut, n, l2);
+    if (V) FN(momentum_step)(P + nOut, dW, V + nOut, n, lr, mu, nesterov);
+    else FN(sgd_step)(P + nOut, dW, n, lr, 0.0);
+    return 0;
+#else
     const FN(epi_t) e = {.kind = EPI_STEP, .w = P + nOut, .v = V ? V + nOut : NULL, .l2 = (T)l2, .lr = (T)lr,
                          .mu = (T)mu, .nesterov = nesterov, .write_g = write_g};
     return FN(gemm_builtin_full)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW, &e);
+#endif
 }
 
 #undef VEC

@@ -12,7 +12,7 @@ import type { DType, InitSpec, LabeledSet, ModelSpec, TrainOptions } from '../ty
 export interface ProfileRow { what: string; calls: number; seconds: number; gflops: number | null }
 export interface Profile { train: { seconds: number; rows: ProfileRow[] }; metrics: { seconds: number; rows: ProfileRow[] } }
 
-const GEMMS = new Set(['gemm', 'linearAct', 'linearBackward']);
+const GEMMS = new Set(['gemm', 'linearAct', 'linearBackward', 'weightGradStep']);
 
 /** Kernels that add the time and count of each call (by function, GEMMs by shape) into `acc`. */
 function timedKernels(k: Kernels, acc: Map<string, { calls: number; seconds: number; flops: number }>): Kernels {
@@ -30,6 +30,10 @@ function timedKernels(k: Kernels, acc: Map<string, { calls: number; seconds: num
         const [ta, tb, M, N, K] = a as [boolean, boolean, number, number, number];
         key = `gemm ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${M}x${N}x${K}`;
         flops = 2 * M * N * K;
+      } else if (name === 'weightGradStep') {
+        const [rows, nIn, nOut] = a.slice(5, 8) as [number, number, number];
+        key = `weightGradStep ${nIn}x${nOut}x${rows}`;
+        flops = 2 * rows * nIn * nOut;
       } else if (name === 'linearAct' || name === 'linearBackward') {
         const [rows, nIn, nOut] = a.slice(4, 7) as [number, number, number];
         key = `${name} ${rows}x${name === 'linearAct' ? `${nOut}x${nIn}` : `${nIn}x${nOut}`}`;

@@ -4,6 +4,8 @@
  * numpy peers measured on the same machine by scripts/peers/*.py.
  *
  *   (a) 784-256-256-10 ReLU/softmax/CE, he init, SGD momentum 0.9, lr 0.1, batch 128, float32, 5 epochs
+ *   (a16) (a) in bfloat16 (issue 14): float32 master weights, bf16 GEMM inputs on AMX / AVX512_BF16 (skipped
+ *       where bf16Support() says no); target <= 0.6x (a)'s seconds and >= 97.5 % test accuracy
  *   (b) the same with Adam, lr 1e-3
  *   (c) 784-30-10 sigmoid/sigmoid/MSE, init normal(0, 1), SGD lr 3, batch 10 (Nielsen's book), float32, 5 epochs
  *   (d) the question's 784-5-5-10 sigmoid/sigmoid/CE, U(0, 0.01), gd lr 2, L2 λ = 1, full batch on images
@@ -18,8 +20,13 @@
  * (a)-(c) (they take 40-70 s each) and 5 iterations for (d), median after the first; their test accuracy is
  * after that one epoch.
  *
+ * Issue 14: every setup also runs on the built-in GEMM tier (build-builtin/Release/nn_core.node, when the main
+ * addon is OpenBLAS), the ratios of the issue are printed (a / PyTorch, a16 / a), the share of the metrics pass,
+ * and a per-kernel profile of an epoch of (a) on each tier (bench/profile.ts): where the time beyond the GEMM
+ * floor goes.
+ *
  * Run: node packages/nn-core/dist/bench/train.bench.js [--json out.json] [--peers a.json,b.json] [--quick]
- *        [--only a,b,c,d32,d64] [--no-js]
+ *        [--only a,a16,b,c,d32,d64] [--no-js]
  * It re-executes itself under `taskset -c 0` (one core) with OPENBLAS_NUM_THREADS=1 when taskset exists.
  * --quick: 2 native epochs, (d) 5 iterations, no TypeScript runs for (a)/(b) (for a fast look, not for figures).
  */
@@ -29,13 +36,16 @@ import { cpus } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadData, type LoadedData } from '@sweeplab/data';
 import { kernelInfo } from '../kernels/index.js';
-import { loadNativeKernels } from '../kernels/native.js';
+import { builtinAddonPath, loadNativeAddon, loadNativeKernels } from '../kernels/native.js';
+import type { Kernels } from '../kernels/types.js';
+import { bf16Support } from '../kernels/index.js';
+import { formatProfile, profileTraining, type Profile } from './profile.js';
 import { createMlp, storageDtype } from '../model.js';
 import { train } from '../train.js';
 import type { DType, EpochMetrics, InitSpec, LabeledSet, ModelSpec, TrainOptions } from '../types.js';
 import { measureGemms, mlpStepGemms } from './kernels.bench.js';
 
-export type SetupId = 'a' | 'b' | 'c' | 'd32' | 'd64';
+export type SetupId = 'a' | 'a16' | 'b' | 'c' | 'd32' | 'd64';
 
 interface Setup {
   id: SetupId;
@@ -68,6 +78,11 @@ export const SETUPS: Setup[] = [
     target: 0.65, targetAcc: 0.975, issuePeers: { pytorch: 1.09, numpy: 0.91 },
   },
   {
+    id: 'a16', title: '(a) in bfloat16 (AMX / AVX512_BF16)', spec: MLP_A, init: 'he', dtype: 'bfloat16',
+    opts: { optimizer: 'momentum', momentum: 0.9, lr: 0.1, batch: 128, l2: 0 }, data: 'full', epochs: 5, jsEpochs: 0,
+    target: 0.6 * 0.65, targetAcc: 0.975, issuePeers: {},
+  },
+  {
     id: 'b', title: '(b) the same with Adam, lr 1e-3', spec: MLP_A, init: 'he', dtype: 'float32',
     opts: { optimizer: 'adam', lr: 1e-3, batch: 128, l2: 0 }, data: 'full', epochs: 5, jsEpochs: 1,
     target: 0.9, issuePeers: { pytorch: 1.46 },
@@ -89,7 +104,8 @@ export const SETUPS: Setup[] = [
 ];
 
 export interface RunFigures {
-  backend: 'native' | 'js';
+  /** the kernel tier, e.g. 'native (OpenBLAS SkylakeX)' */
+  backend: string;
   epochs: number;
   /** median EpochMetrics.seconds over the epochs after the first (the only epoch when there is one) */
   seconds: number;
@@ -122,7 +138,7 @@ function head(set: LabeledSet, n: number, nIn: number): LabeledSet {
   return { x: set.x.subarray(0, k * nIn), labels: set.labels.subarray(0, k), n: k };
 }
 
-function runOnce(s: Setup, data: LoadedData, backend: 'native' | 'js', epochs: number, warmup: boolean): RunFigures {
+function runOnce(s: Setup, data: LoadedData, backend: 'native' | 'js' | Kernels, epochs: number, warmup: boolean): RunFigures {
   const nIn = s.spec.layers[0]!;
   if (warmup) {
     const w = createMlp(s.spec, { dtype: s.dtype, init: s.init, seed: 2, kernels: backend });
@@ -134,7 +150,7 @@ function runOnce(s: Setup, data: LoadedData, backend: 'native' | 'js', epochs: n
   const timed = rows.slice(1); // epoch 0 is the untrained net (no training pass)
   const after = timed.length > 1 ? timed.slice(1) : timed;
   return {
-    backend, epochs: res.epochsDone,
+    backend: model.kernels.label, epochs: res.epochsDone,
     seconds: median(after.map((m) => m.seconds)),
     evalSeconds: median(after.map((m) => m.evalSeconds)),
     perEpoch: timed.map((m) => m.seconds),
@@ -191,13 +207,18 @@ function main(): void {
 
   const load = loadNativeKernels();
   const info = kernelInfo('auto');
+  // issue 14: the built-in GEMM tier side by side, from build-builtin/ (OpenBLAS hidden), when the main addon is OpenBLAS
+  const bload = load.build?.gemm === 'openblas' ? loadNativeAddon(builtinAddonPath()) : null;
+  const builtin: Kernels | null = bload?.kernels ?? null;
+  const bf16 = bf16Support();
   const cpu = cpus()[0]?.model ?? 'unknown';
-  console.log('nn-core training benchmark (issue 6 setups)');
+  console.log('nn-core training benchmark (issue 6 and 14 setups)');
   console.log(`  cpu: ${cpu}; pinned: ${pin.pinned ? pin.pinned : 'no (taskset not available)'}; node ${process.version}`);
-  console.log(`  native kernels: ${load.kernels ? `loaded, OpenBLAS core ${load.openblasCore}, threads ${load.openblasThreads}` : `UNAVAILABLE (${load.reason})`}`);
-  if (!load.kernels) console.log(`  (auto would use: ${info.backend})`);
+  console.log(`  kernels: ${info.tier}${load.kernels ? `, OpenBLAS threads ${load.openblasThreads ?? '-'}` : ` (${load.reason})`}`);
+  console.log(`  built-in tier: ${builtin ? builtin.label : load.build?.gemm === 'builtin' ? 'the main addon is the built-in tier' : `not measured (${bload?.reason ?? 'no native addon'}; build it with npm run build:builtin -w @sweeplab/nn-core)`}`);
+  console.log(`  bfloat16: ${bf16.supported ? `${bf16.kernel} kernel` : `unsupported here (${bf16.reason})`}`);
 
-  const setups = SETUPS.filter((s) => only === null || only.includes(s.id));
+  const setups = SETUPS.filter((s) => (only === null || only.includes(s.id)) && (s.dtype !== 'bfloat16' || bf16.supported));
   const full = setups.some((s) => s.data === 'full') ? loadData({ dataset: 'mnist', scale: [0, 1] }, { dtype: 'float32' }) : null;
   const question: Partial<Record<DType, LoadedData>> = {};
   const dataFor = (s: Setup): LoadedData => {
@@ -206,42 +227,48 @@ function main(): void {
     return question[s.dtype]!;
   };
 
-  // the GEMM floor of (a) on this machine: its 8 GEMMs per step at OpenBLAS's measured speed, x 468.75 steps
+  // the GEMM floor of (a) on this machine: its 8 GEMMs per step at the main GEMM's measured speed, x 468.75 steps
   let gemmFloorA: number | null = null;
   if (load.kernels && setups.some((s) => s.id === 'a')) {
     const g = measureGemms(load.kernels, mlpStepGemms([784, 256, 256, 10], 128), 'float32', { samples: quick ? 3 : 7, minSample: 0.02 });
     gemmFloorA = g.reduce((t, r) => t + r.seconds, 0) * (60000 / 128);
-    console.log(`  (a)'s 8 GEMMs per step at this machine's measured OpenBLAS speed: ${gemmFloorA.toFixed(3)} s per epoch (the floor for (a) here)`);
+    console.log(`  (a)'s 8 GEMMs per step at this machine's measured ${load.build?.gemm === 'openblas' ? 'OpenBLAS' : 'built-in'} speed: ${gemmFloorA.toFixed(3)} s per epoch (the floor for (a) here)`);
   }
 
-  interface Row { setup: Setup; native: RunFigures | null; js: RunFigures | null }
+  interface Row { setup: Setup; native: RunFigures | null; builtin: RunFigures | null; js: RunFigures | null }
   const rows: Row[] = [];
   for (const s of setups) {
     const data = dataFor(s);
     const epochs = quick ? (s.data === 'question' ? 5 : 2) : s.epochs;
     process.stdout.write(`  running ${s.id}: native ${epochs} epochs...`);
     const native = load.kernels ? runOnce(s, data, 'native', epochs, false) : null;
+    let bi: RunFigures | null = null;
+    if (builtin && s.dtype !== 'bfloat16') {
+      process.stdout.write(' built-in GEMM tier...');
+      bi = runOnce(s, data, builtin, epochs, false);
+    }
     let js: RunFigures | null = null;
-    const jsSkip = noJs || (quick && s.data === 'full' && s.id !== 'c');
+    const jsSkip = noJs || s.jsEpochs === 0 || (quick && s.data === 'full' && s.id !== 'c');
     if (!jsSkip) {
       process.stdout.write(` TypeScript ${s.jsEpochs} epoch(s)...`);
       js = runOnce(s, data, 'js', s.jsEpochs, true);
     }
     process.stdout.write(' done\n');
-    rows.push({ setup: s, native, js });
+    rows.push({ setup: s, native, builtin: bi, js });
   }
 
   const peerOf = (name: string, id: SetupId) => peers.find((p) => p.peer === name)?.setups?.[id]?.seconds ?? null;
   const peerNames = peers.filter((p) => !p.skipped).map((p) => p.peer);
 
   console.log('\nSeconds per epoch (training passes only; median over the epochs after the first), one core:');
-  const head1 = `${padR('setup', 38)} ${pad('native', 8)} ${pad('eval', 7)} ${pad('test acc', 9)} ${pad('TS', 8)} ${pad('TS/nat', 7)} ${pad('target', 7)} ${padR(' met?', 12)}` +
+  const head1 = `${padR('setup', 38)} ${pad('native', 8)} ${pad('eval', 7)} ${pad('test acc', 9)} ${pad('built-in', 9)} ${pad('bi/nat', 7)} ${pad('TS', 8)} ${pad('TS/nat', 7)} ${pad('target', 7)} ${padR(' met?', 12)}` +
     peerNames.map((p) => `${pad(p, 9)} ${pad('vs', 6)}`).join(' ');
   console.log(head1);
   for (const r of rows) {
     const n = r.native;
     const met = n === null ? '-' : n.seconds <= r.setup.target ? ' met' : ` MISSED ${((n.seconds / r.setup.target - 1) * 100).toFixed(0)}%`;
     let line = `${padR(r.setup.title, 38)} ${pad(fmtS(n?.seconds), 8)} ${pad(fmtS(n?.evalSeconds), 7)} ${pad(fmtPct(n?.testAcc), 9)} ` +
+      `${pad(fmtS(r.builtin?.seconds), 9)} ${pad(fmtX(r.builtin && n ? r.builtin.seconds / n.seconds : null), 7)} ` +
       `${pad(fmtS(r.js?.seconds, 2), 8)} ${pad(fmtX(r.js && n ? r.js.seconds / n.seconds : null), 7)} ${pad(fmtS(r.setup.target, 3), 7)} ${padR(met, 12)}`;
     for (const p of peerNames) {
       const ps = peerOf(p, r.setup.id);
@@ -249,7 +276,8 @@ function main(): void {
     }
     console.log(line);
   }
-  console.log(`  'vs' = peer seconds / sweeplab native seconds (> 1: sweeplab is faster). 'eval' = metrics passes per epoch (not in 'native').`);
+  console.log(`  'vs' = peer seconds / sweeplab native seconds (> 1: sweeplab is faster). 'eval' = metrics pass per epoch (not in 'native'). ` +
+    `'built-in' = the same training on the built-in GEMM tier (build-builtin/), 'bi/nat' its time over the main tier's.`);
   for (const r of rows) {
     if (r.setup.targetAcc !== undefined && r.native) {
       const ok = (r.native.testAcc ?? 0) >= r.setup.targetAcc;
@@ -258,9 +286,58 @@ function main(): void {
     if (r.setup.id === 'c' && r.native) console.log(`  c: ${(1e6 * r.native.seconds / 6000).toFixed(1)} µs per step of 10 images (6000 steps per epoch)`);
     if (r.js) console.log(`  ${r.setup.id} TypeScript: ${r.js.note}; test accuracy ${fmtPct(r.js.testAcc)} after ${r.js.epochs} epoch(s)`);
   }
-  if (gemmFloorA !== null) {
-    const a = rows.find((r) => r.setup.id === 'a')?.native;
-    if (a) console.log(`  a: GEMM floor here ${gemmFloorA.toFixed(3)} s -> the rest (elementwise, optimizer, gather, calls) ${(a.seconds - gemmFloorA).toFixed(3)} s per epoch`);
+
+  // issue 14's ratios, side by side in this run
+  const A = rows.find((r) => r.setup.id === 'a')?.native ?? null;
+  const A16 = rows.find((r) => r.setup.id === 'a16')?.native ?? null;
+  const ptA = peerOf('pytorch', 'a');
+  const ratios: Record<string, number | null> = {
+    aOverPytorch: A && ptA ? A.seconds / ptA : null,
+    bf16OverF32: A && A16 ? A16.seconds / A.seconds : null,
+    builtinOverMainA: A && rows.find((r) => r.setup.id === 'a')?.builtin ? rows.find((r) => r.setup.id === 'a')!.builtin!.seconds / A.seconds : null,
+  };
+  console.log('\nIssue 14 targets, measured in this run:');
+  console.log(`  (a) float32 / PyTorch seconds per epoch: ${fmtX(ratios.aOverPytorch)} (target <= 0.60x: ${ratios.aOverPytorch === null ? 'not measured (no PyTorch here)' : ratios.aOverPytorch <= 0.6 ? 'met' : 'MISSED'})`);
+  if (A16) {
+    console.log(`  (a) bfloat16 / float32 seconds per epoch: ${fmtX(ratios.bf16OverF32)} (target <= 0.60x: ${ratios.bf16OverF32 !== null && ratios.bf16OverF32 <= 0.6 ? 'met' : 'MISSED'}); ` +
+      `test accuracy ${fmtPct(A16.testAcc)} after ${A16.epochs} epochs (target >= 97.50%: ${(A16.testAcc ?? 0) >= 0.975 ? 'met' : 'MISSED'})`);
+  } else {
+    console.log(`  (a) bfloat16: not measured (${bf16.supported ? 'not selected' : bf16.reason})`);
+  }
+  if (ratios.builtinOverMainA !== null) console.log(`  (a) on the built-in GEMM tier / on ${info.tier}: ${fmtX(ratios.builtinOverMainA)}`);
+  // metrics pass: its share of a measured epoch, and with metricsEvery 5
+  console.log('  metrics pass share of an epoch (eval / (training + eval)); with metricsEvery 5 it runs on 1 epoch in 5:');
+  const shares: Record<string, { every1: number; every5: number }> = {};
+  for (const r of rows) {
+    const n = r.native;
+    if (!n || !(n.seconds > 0)) continue;
+    const every1 = n.evalSeconds / (n.seconds + n.evalSeconds);
+    const every5 = n.evalSeconds / 5 / (n.seconds + n.evalSeconds / 5);
+    shares[r.setup.id] = { every1, every5 };
+    console.log(`    ${padR(r.setup.id, 4)} ${fmtPct(every1).padStart(7)} of the epoch (${(100 * n.evalSeconds / n.seconds).toFixed(0)}% of its training time); every 5 epochs: ${fmtPct(every5)}`);
+  }
+
+  // where the time of (a) goes, beyond the GEMM floor
+  const profiles: Record<string, Profile> = {};
+  if (full && setups.some((s) => s.id === 'a') && load.kernels) {
+    const a = SETUPS.find((s) => s.id === 'a')!;
+    const test = full.test;
+    console.log('\nWhere an epoch of (a) goes (each kernel call timed; GEMMs by shape, "TypeScript around" = the rest):');
+    const variants: Array<[string, Kernels, DType]> = [[info.tier, load.kernels, 'float32']];
+    if (builtin) variants.push([builtin.label, builtin, 'float32']);
+    if (load.bf16Kernels) variants.push([load.bf16Kernels.label, load.bf16Kernels, 'bfloat16']);
+    for (const [title, k, dtype] of variants) {
+      const p = profileTraining(a.spec, a.init, dtype, k, a.opts, full.train, test);
+      profiles[title] = p;
+      for (const line of formatProfile(title, p, quick ? 6 : 10)) console.log(line);
+    }
+    if (gemmFloorA !== null && A) {
+      const main = profiles[info.tier]!;
+      const gemm = main.train.rows.filter((r) => r.gflops !== null || r.what.startsWith('weightGradStep')).reduce((t, r) => t + r.seconds, 0);
+      console.log(`  a: GEMM floor here ${gemmFloorA.toFixed(3)} s; in training the GEMM calls took ${gemm.toFixed(3)} s ` +
+        `(+${(gemm - gemmFloorA).toFixed(3)} s: cache misses, packing, the fused steps); everything else ${(main.train.seconds - gemm).toFixed(3)} s ` +
+        `(${main.train.rows.filter((r) => r.gflops === null && !r.what.startsWith('weightGradStep')).slice(0, 4).map((r) => `${r.what} ${r.seconds.toFixed(3)}`).join(', ')})`);
+    }
   }
   console.log('\nThe issue\'s reference figures (measured on ITS machine: Sapphire Rapids, one thread, OpenBLAS SkylakeX):');
   for (const s of setups) {
@@ -273,11 +350,12 @@ function main(): void {
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify({
       cpu, node: process.version, pinned: pin.pinned || null, openblasCore: load.openblasCore, openblasConfig: load.openblasConfig ?? null,
-      quick, gemmFloorA,
+      tier: info.tier, builtinTier: builtin?.label ?? null, bf16: bf16, quick, gemmFloorA, ratios, metricsShare: shares, profiles,
       setups: rows.map((r) => ({
         id: r.setup.id, title: r.setup.title, target: r.setup.target, targetAcc: r.setup.targetAcc ?? null,
-        issuePeers: r.setup.issuePeers, native: r.native, js: r.js,
+        issuePeers: r.setup.issuePeers, native: r.native, builtin: r.builtin, js: r.js,
         tsOverNative: r.js && r.native ? r.js.seconds / r.native.seconds : null,
+        builtinOverNative: r.builtin && r.native ? r.builtin.seconds / r.native.seconds : null,
         met: r.native ? r.native.seconds <= r.setup.target : null,
         peers: Object.fromEntries(peerNames.map((p) => [p, peerOf(p, r.setup.id)])),
       })),
