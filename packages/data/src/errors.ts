@@ -9,6 +9,8 @@
  * - `CHECKSUM`: the SHA-256 of a bundled MNIST file is not the known one.
  * - `MISMATCHED_PAIR`: image and label counts differ, or train and test image sizes differ.
  * - `BAD_GZIP`: a `.gz` file is not valid gzip data (an extension of the design's code union).
+ * - `NOT_FILE`: the path is a device, FIFO or socket: only regular files are read.
+ * - `TOO_LARGE`: the header declares (or the file holds) more data than sweeplab reads (MAX_IDX_DATA_BYTES).
  */
 export type IdxErrorCode =
   | 'NOT_FOUND'
@@ -19,7 +21,9 @@ export type IdxErrorCode =
   | 'SIZE_MISMATCH'
   | 'CHECKSUM'
   | 'MISMATCHED_PAIR'
-  | 'BAD_GZIP';
+  | 'BAD_GZIP'
+  | 'NOT_FILE'
+  | 'TOO_LARGE';
 
 /** A file could not be read as unsigned-byte IDX. `message` is one line: `<path>: <what is wrong>; <fix>`. */
 export class IdxFormatError extends Error {

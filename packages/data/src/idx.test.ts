@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { encodeIdx, IdxFormatError, parseIdx, readIdxFile, writeIdxFile } from './index.js';
+import { encodeIdx, IdxFormatError, MAX_IDX_DATA_BYTES, parseIdx, readIdxFile, writeIdxFile } from './index.js';
 import { idxBytes, tempDir, throwsIdx } from './testing/fixtures.js';
 
 const seq = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) % 256);
@@ -115,11 +118,14 @@ describe('IDX format errors name the file and the problem', () => {
     throwsIdx(() => readIdxFile(p), 'BAD_DIMS', p, ['dimension 2 of (3, 0, 28) is 0']);
   });
 
-  test('absurd dimensions: larger than any file, and beyond 2^53', () => {
+  test('absurd dimensions: more than sweeplab reads is refused from the header alone, before any allocation', () => {
     const p = file(idxBytes([0xffffffff], seq(10)));
-    throwsIdx(() => readIdxFile(p), 'TRUNCATED', p, ['4294967295']);
+    throwsIdx(() => readIdxFile(p), 'TOO_LARGE', p, ['4294967295', '256 MiB']);
     const q = file(idxBytes([0xffffffff, 0xffffffff, 0xffffffff], seq(10)));
-    throwsIdx(() => readIdxFile(q), 'BAD_DIMS', q, ['absurd']);
+    throwsIdx(() => readIdxFile(q), 'TOO_LARGE', q, ['256 MiB']);
+    // just above the limit, in a small file
+    const r = file(idxBytes([MAX_IDX_DATA_BYTES + 1], seq(10)));
+    throwsIdx(() => readIdxFile(r), 'TOO_LARGE', r);
   });
 
   test('missing file', () => {
@@ -159,5 +165,45 @@ describe('IDX format errors name the file and the problem', () => {
     for (let len = 0; len < good.length; len++) {
       assert.throws(() => parseIdx(good.subarray(0, len)), (e: unknown) => e instanceof IdxFormatError);
     }
+  });
+});
+
+describe('hostile files', () => {
+  test('a device, a FIFO and a socket are refused by kind, also behind a symlink, without reading (no hang)', async () => {
+    const dir = tempDir();
+    const zero = join(dir, 'train-images-idx3-ubyte.gz');
+    symlinkSync('/dev/zero', zero);
+    throwsIdx(() => readIdxFile(zero), 'NOT_FILE', zero, ['character device']);
+    throwsIdx(() => readIdxFile('/dev/zero'), 'NOT_FILE', '/dev/zero', ['character device']);
+    const fifo = join(dir, 'fifo-idx1-ubyte');
+    execFileSync('mkfifo', [fifo]);
+    throwsIdx(() => readIdxFile(fifo), 'NOT_FILE', fifo, ['FIFO']);
+    const sockPath = join(dir, 'sock-idx1-ubyte');
+    const server = createServer().listen(sockPath);
+    await once(server, 'listening');
+    try {
+      throwsIdx(() => readIdxFile(sockPath), 'NOT_FILE', sockPath, ['socket']);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a gzip bomb stops at the size its IDX header declares', () => {
+    // a 4-byte label file header followed by 64 MiB of zeros: gzip shrinks it to ~64 KiB
+    const header = idxBytes([4], seq(4));
+    const bomb = gzipSync(Buffer.concat([Buffer.from(header), Buffer.alloc(64 * 1024 * 1024)]));
+    assert.ok(bomb.length < 200_000, `bomb is ${bomb.length} bytes`);
+    const p = join(tempDir(), 'bomb-idx1-ubyte.gz');
+    writeFileSync(p, bomb);
+    const before = process.memoryUsage().arrayBuffers;
+    throwsIdx(() => readIdxFile(p), 'SIZE_MISMATCH', p, ['inflates to more than the 12 bytes its IDX header declares']);
+    // nothing near the 64 MiB was allocated (the limit was the declared 12 bytes)
+    assert.ok(process.memoryUsage().arrayBuffers - before < 16 * 1024 * 1024);
+  });
+
+  test('an uncompressed file whose header disagrees with its size is refused before its data is read', () => {
+    const p = join(tempDir(), 'short-idx1-ubyte');
+    writeFileSync(p, idxBytes([1000], seq(10)));
+    throwsIdx(() => readIdxFile(p), 'TRUNCATED', p, ['1000 bytes']);
   });
 });

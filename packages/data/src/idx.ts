@@ -2,8 +2,9 @@
 // Layout: bytes 0-1 = 0x00 0x00, byte 2 = element type (0x08 = unsigned byte), byte 3 = number of dimensions,
 // then one big-endian uint32 per dimension, then the data in row-major order. Every check happens before any
 // data is touched, so a bad file fails with an IdxFormatError, never with a RangeError from a typed-array view.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { closeSync, writeFileSync } from 'node:fs';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
+import { FileAccessError, openRegular, readAt } from './files.js';
 import { IdxFormatError } from './errors.js';
 
 /** A parsed unsigned-byte IDX array: `data` holds prod(dims) bytes in row-major order. */
@@ -31,21 +32,25 @@ const TYPE_NAMES: Record<number, string> = {
   0x0e: 'float64',
 };
 const IN_MEMORY = '(in-memory IDX)';
+/**
+ * The largest IDX data sweeplab reads (256 MiB: MNIST's training images are 47 MB). A header declaring more is
+ * refused before anything is allocated, so a hostile or corrupt header cannot exhaust memory.
+ */
+export const MAX_IDX_DATA_BYTES = 256 * 1024 * 1024;
 const REDO = 're-create or re-download the file';
 
 const hex = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
 const shape = (dims: readonly number[]): string => `(${dims.join(', ')})`;
 
 /**
- * Checks an IDX header (`head`: at least the first min(totalLength, 16) bytes) against the total length of the
- * decompressed file, and returns the declared dims. Throws IdxFormatError for every defect.
+ * Reads and checks the header alone (`head`: the first min(available, 16) bytes; `available` = how many bytes the
+ * source has, for the truncation messages): magic, element type, rank, dims, and the MAX_IDX_DATA_BYTES limit.
  */
-export function checkIdxHeader(head: Uint8Array, totalLength: number, path: string): IdxHeader {
-  if (totalLength < 4) {
+export function parseIdxHeader(head: Uint8Array, available: number, path: string): IdxHeader {
+  if (available < 4 || head.length < 4) {
     throw new IdxFormatError('TRUNCATED', path,
-      `truncated IDX header: ${totalLength} bytes, too short for the 4-byte magic number; the file is empty or incomplete: ${REDO}`);
+      `truncated IDX header: ${available} bytes, too short for the 4-byte magic number; the file is empty or incomplete: ${REDO}`);
   }
-  // `head` holds at least min(totalLength, 16) >= 4 bytes here; the defaults only keep a too-short `head` an IDX error.
   const [m0 = 0, m1 = 0, type = 0, nd = 0] = head.subarray(0, 4);
   if (m0 !== 0 || m1 !== 0) {
     const gz = m0 === 0x1f && m1 === 0x8b;
@@ -63,9 +68,9 @@ export function checkIdxHeader(head: Uint8Array, totalLength: number, path: stri
       `IDX header declares ${nd} dimensions, only 1 to ${MAX_DIMS} are supported (labels: 1, images: 3); the header is corrupt or this is not an MNIST-style file`);
   }
   const headerBytes = 4 + 4 * nd;
-  if (totalLength < headerBytes) {
+  if (available < headerBytes || head.length < headerBytes) {
     throw new IdxFormatError('TRUNCATED', path,
-      `truncated IDX header: ${nd} dimensions need a ${headerBytes}-byte header but the file has ${totalLength} bytes; ${REDO}`);
+      `truncated IDX header: ${nd} dimensions need a ${headerBytes}-byte header but the file has ${available} bytes; ${REDO}`);
   }
   const view = new DataView(head.buffer, head.byteOffset, headerBytes);
   const dims: number[] = [];
@@ -78,10 +83,21 @@ export function checkIdxHeader(head: Uint8Array, totalLength: number, path: stri
     }
     dataBytes *= d;
   }
-  if (dataBytes > Number.MAX_SAFE_INTEGER) {
-    throw new IdxFormatError('BAD_DIMS', path,
-      `IDX dimensions ${shape(dims)} declare an absurd size (more than 2^53 bytes); the header is corrupt: ${REDO}`);
+  if (dataBytes > MAX_IDX_DATA_BYTES) {
+    throw new IdxFormatError('TOO_LARGE', path,
+      `IDX dimensions ${shape(dims)} declare ${dataBytes} bytes, more than the ${MAX_IDX_DATA_BYTES / 1048576} MiB sweeplab reads; ` +
+        'the header is corrupt, or use a subset of the data in a smaller file');
   }
+  return { dims, headerBytes, dataBytes };
+}
+
+/**
+ * Checks an IDX header (`head`: at least the first min(totalLength, 16) bytes) against the total length of the
+ * decompressed file, and returns the declared dims. Throws IdxFormatError for every defect.
+ */
+export function checkIdxHeader(head: Uint8Array, totalLength: number, path: string): IdxHeader {
+  const h = parseIdxHeader(head, totalLength, path);
+  const { dims, headerBytes, dataBytes } = h;
   const have = totalLength - headerBytes;
   if (have < dataBytes) {
     throw new IdxFormatError('TRUNCATED', path,
@@ -91,7 +107,7 @@ export function checkIdxHeader(head: Uint8Array, totalLength: number, path: stri
     throw new IdxFormatError('SIZE_MISMATCH', path,
       `${have - dataBytes} trailing bytes: the header declares ${shape(dims)} = ${dataBytes} bytes but ${have} follow the ${headerBytes}-byte header; the file is corrupt or was written with a wrong header: ${REDO}`);
   }
-  return { dims, headerBytes, dataBytes };
+  return h;
 }
 
 /**
@@ -144,19 +160,23 @@ export interface FileBytes {
 
 const isGzipPath = (path: string): boolean => path.toLowerCase().endsWith('.gz');
 
-/** Maps an fs error to NOT_FOUND with `hint` as the fix; anything else is rethrown. */
+/** Maps a FileAccessError to an IdxFormatError with `hint` as the fix; anything else is rethrown. */
 function openFailure(err: unknown, path: string, hint: string): never {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const what =
-    code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found'
-      : code === 'EISDIR' ? 'is a directory, not an IDX file'
-        : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
-          : null;
-  if (what === null) throw err;
-  throw new IdxFormatError('NOT_FOUND', path, `${what}; ${hint}`, { cause: err });
+  if (!(err instanceof FileAccessError)) throw err;
+  const dir = err.problem.startsWith('is a directory');
+  const code = err.code === 'TOO_LARGE' ? 'TOO_LARGE' : err.code === 'NOT_REGULAR' && !dir ? 'NOT_FILE' : 'NOT_FOUND';
+  throw new IdxFormatError(code, path, `${err.problem}${dir ? ', not an IDX file' : ''}; ${hint}`, { cause: err });
 }
 
-function gunzip(stored: Uint8Array, path: string): Uint8Array {
+/** The gzip magic at the start of `b`. */
+const isGzipBytes = (b: Uint8Array) => b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * Inflates gzip data to exactly the length its IDX header declares: the first bytes are inflated alone to read the
+ * header (refused when it declares more than MAX_IDX_DATA_BYTES), then the whole stream with that length as the
+ * output limit, so a gzip bomb stops at the declared size instead of filling memory.
+ */
+function gunzipBounded(stored: Uint8Array, path: string): Uint8Array {
   const [b0, b1] = stored.subarray(0, 2);
   if (b0 !== 0x1f || b1 !== 0x8b) {
     const idx = b0 === 0 && b1 === 0;
@@ -164,29 +184,58 @@ function gunzip(stored: Uint8Array, path: string): Uint8Array {
       `not gzip data (first bytes ${b0 !== undefined && b1 !== undefined ? `${hex(b0)} ${hex(b1)}` : `: ${stored.length} bytes`}), expected 0x1f 0x8b; ` +
         (idx ? 'it looks like an uncompressed IDX file: remove the .gz suffix' : REDO));
   }
+  const corrupt = (err: unknown) => new IdxFormatError('BAD_GZIP', path,
+    `corrupt gzip data (zlib: ${(err as Error).message}); ${REDO} (gunzip -t shows the damage)`, { cause: err });
+  let head: Buffer;
   try {
-    const out = gunzipSync(stored);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    // A 4 KiB prefix inflates with Z_SYNC_FLUSH instead of failing for its missing end (deflate expands at most
+    // ~1032x: a few MiB): enough for the IDX header. If it gives too few bytes (a small or damaged file), up to
+    // 1 MiB of the stream is inflated whole (at most ~1 GiB out), so a damaged stream reports zlib's own error.
+    head = gunzipSync(stored.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 8 << 20 });
+    if (head.byteLength < MAX_HEADER_BYTES) head = gunzipSync(stored.subarray(0, 1 << 20), { maxOutputLength: 1100 << 20 });
   } catch (err) {
-    throw new IdxFormatError('BAD_GZIP', path,
-      `corrupt gzip data (zlib: ${(err as Error).message}); ${REDO} (gunzip -t shows the damage)`, { cause: err });
+    throw corrupt(err);
   }
+  const h = parseIdxHeader(new Uint8Array(head.buffer, head.byteOffset, Math.min(head.byteLength, MAX_HEADER_BYTES)), head.byteLength, path);
+  const declared = h.headerBytes + h.dataBytes;
+  let out: Buffer;
+  try {
+    out = gunzipSync(stored, { maxOutputLength: declared });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new IdxFormatError('SIZE_MISMATCH', path,
+        `the gzip data inflates to more than the ${declared} bytes its IDX header declares (a damaged file or a gzip bomb); ${REDO}`, { cause: err });
+    }
+    throw corrupt(err);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /**
- * Reads a file and decompresses it if its name ends in `.gz` or its content starts with the gzip magic.
+ * Reads a file and decompresses it if its name ends in `.gz` or its content starts with the gzip magic. Only
+ * regular files are read; an uncompressed file's header is checked against its size before its data is read, and
+ * a compressed one inflates to at most the size its header declares.
  * @param hint the fix to suggest when the file is missing.
  */
 export function readFileBytes(path: string, hint = 'check the path'): FileBytes {
-  let buf: Buffer;
+  let file: { fd: number; size: number };
   try {
-    buf = readFileSync(path);
+    file = openRegular(path);
   } catch (err) {
     openFailure(err, path, hint);
   }
-  const stored = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  const gz = isGzipPath(path) || (stored[0] === 0x1f && stored[1] === 0x8b);
-  return { stored, bytes: gz ? gunzip(stored, path) : stored, gz };
+  try {
+    const head = readAt(file.fd, Math.min(MAX_HEADER_BYTES, file.size), 0);
+    const gz = isGzipPath(path) || isGzipBytes(head);
+    if (!gz) checkIdxHeader(head, file.size, path); // the size against the header before reading the data
+    else if (file.size > MAX_IDX_DATA_BYTES + 1048576) {
+      throw new IdxFormatError('TOO_LARGE', path, `the gzip file is ${file.size} bytes, more than sweeplab reads (${MAX_IDX_DATA_BYTES / 1048576} MiB of IDX data); ${hint}`);
+    }
+    const stored = readAt(file.fd, file.size, 0);
+    return { stored, bytes: gz ? gunzipBounded(stored, path) : stored, gz };
+  } finally {
+    closeSync(file.fd);
+  }
 }
 
 /**
@@ -195,21 +244,18 @@ export function readFileBytes(path: string, hint = 'check the path'): FileBytes 
  */
 export function readIdxHeaderFile(path: string, hint = 'check the path'): IdxHeader | null {
   if (isGzipPath(path)) return null;
-  let fd: number;
+  let file: { fd: number; size: number };
   try {
-    fd = openSync(path, 'r');
+    file = openRegular(path);
   } catch (err) {
     openFailure(err, path, hint);
   }
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new IdxFormatError('NOT_FOUND', path, `is a directory, not an IDX file; ${hint}`);
-    const head = new Uint8Array(Math.min(MAX_HEADER_BYTES, st.size));
-    readSync(fd, head, 0, head.length, 0);
-    if (head[0] === 0x1f && head[1] === 0x8b) return null;
-    return checkIdxHeader(head, st.size, path);
+    const head = readAt(file.fd, Math.min(MAX_HEADER_BYTES, file.size), 0);
+    if (isGzipBytes(head)) return null;
+    return checkIdxHeader(head, file.size, path);
   } finally {
-    closeSync(fd);
+    closeSync(file.fd);
   }
 }
 

@@ -1,10 +1,11 @@
 // Where the four IDX files of a dataset are, and a per-process cache of their parsed bytes and hashes.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DataSpecError, IdxFormatError } from './errors.js';
-import { parseIdx, readFileBytes, type IdxArray } from './idx.js';
+import { FileAccessError, fileKind, readRegularFile } from './files.js';
+import { MAX_IDX_DATA_BYTES, parseIdx, readFileBytes, type IdxArray } from './idx.js';
 import type { DataSpec, DescribeOptions } from './types.js';
 
 export type Role = 'train_images' | 'train_labels' | 'test_images' | 'test_labels';
@@ -144,12 +145,18 @@ const cache = new Map<string, CacheEntry>();
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 function statFile(path: string, hint: string): { size: number; mtimeMs: number } {
+  let st;
   try {
-    const st = statSync(path);
-    return { size: st.size, mtimeMs: st.mtimeMs };
+    st = statSync(path);
   } catch (err) {
     throw new IdxFormatError('NOT_FOUND', path, `file not found; ${hint}`, { cause: err });
   }
+  const kind = fileKind(st);
+  if (kind !== 'file') {
+    throw new IdxFormatError(kind === 'directory' ? 'NOT_FOUND' : 'NOT_FILE', path,
+      `is a ${kind}, not a regular file: sweeplab only reads regular files; ${hint}`);
+  }
+  return { size: st.size, mtimeMs: st.mtimeMs };
 }
 
 function fresh(path: string, st: { size: number; mtimeMs: number }): CacheEntry | null {
@@ -188,11 +195,12 @@ export function hashCached(path: string, hint: string): string {
   const st = statFile(path, hint);
   const hit = fresh(path, st);
   if (hit?.sha256) return hit.sha256;
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path, MAX_IDX_DATA_BYTES + 64, 'an IDX file');
   } catch (err) {
-    throw new IdxFormatError('NOT_FOUND', path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); ${hint}`, { cause: err });
+    if (!(err instanceof FileAccessError)) throw err;
+    throw new IdxFormatError(err.code === 'TOO_LARGE' ? 'TOO_LARGE' : err.code === 'NOT_REGULAR' ? 'NOT_FILE' : 'NOT_FOUND', path, `${err.problem}; ${hint}`, { cause: err });
   }
   const sha = sha256Hex(bytes);
   cache.set(path, { ...st, arr: hit?.arr ?? null, sha256: sha });
