@@ -2,7 +2,8 @@
 # Benchmarks (never run as tests): prints figures and ratios, writes results/bench.json (git-ignored).
 #   1. build          2. data: MNIST loading           3. nn-core: GEMM + elementwise kernels
 #   4. peers: PyTorch and numpy MLPs measured on THIS machine (scripts/peers/*.py), when python3 imports them
-#   5. nn-core: training seconds per epoch, setups (a)-(d) of issue 6, native vs TypeScript vs the peers
+#   5. nn-core: training seconds per epoch, setups (a)-(d) of issue 6 and (a) in bfloat16 (issue 14), on the
+#      OpenBLAS and built-in GEMM tiers vs TypeScript vs the peers, and where an epoch of (a) goes
 #   6. runner: sweep throughput on 1 vs 2 workers       7. merge everything + the machine description
 # Single-core steps pin themselves to CPU 0 with one OpenBLAS thread. About 5-6 minutes on 2 cores.
 # Usage: npm run bench [-- --quick]      (--quick: short runs for a smoke test, not for figures)
@@ -28,11 +29,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 step 1 "build"
 npx --no-install nx run-many -t build --outputStyle=static </dev/null
+# nn-core's built-in GEMM tier (OpenBLAS hidden, build-builtin/): steps 3 and 5 measure it next to the main addon
+npm run -s build:builtin -w @sweeplab/nn-core </dev/null || true
 
 step 2 "data: loading MNIST"
 node packages/data/dist/bench/load.bench.js | tee "$tmp/data.txt"
 
-step 3 "nn-core: GEMM and elementwise kernels"
+step 3 "nn-core: GEMM and elementwise kernels, built-in GEMM vs OpenBLAS"
 node packages/nn-core/dist/bench/kernels.bench.js $quick --json "$tmp/kernels.json"
 
 step 4 "peers: PyTorch and numpy on this machine (one thread, CPU 0)"
@@ -64,7 +67,7 @@ run_peer() { # name module script
 run_peer pytorch torch torch_mlp.py
 run_peer numpy numpy numpy_mlp.py
 
-step 5 "nn-core: training, setups (a)-(d), native vs TypeScript vs peers"
+step 5 "nn-core: training, setups (a)-(d) and (a) in bfloat16, OpenBLAS vs built-in GEMM vs TypeScript vs peers, profile of (a)"
 node packages/nn-core/dist/bench/train.bench.js $quick --json "$tmp/train.json" ${peers:+--peers "$peers"}
 
 step 6 "runner: sweep of 8 trials on 1 vs 2 workers"
