@@ -47,7 +47,7 @@
 
 /* Cache blocking (bytes): the packed panel of B per k-block (KC rows x NC columns) stays in L2; one packed
  * micro-panel of A (MR x KC) stays in L1 while the micro-kernel runs along the panels of B. */
-#define NNC_KC_BYTES 1024 /* KC = 256 floats / 128 doubles along k */
+#define NNC_KC_BYTES 2048 /* KC = 512 floats / 256 doubles along k (784 inputs: 2 blocks) */
 #define NNC_NC_MAX 1024   /* columns per packed block of B */
 #define NNC_MC_MAX 1536   /* rows per packed block of A */
 

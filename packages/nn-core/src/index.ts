@@ -5,7 +5,7 @@ export type {
 } from './types.js';
 export { Rng } from './rng.js';
 export { createMlp } from './model.js';
-export { loadWeights, saveWeights } from './weights.js';
+export { loadWeights, readWeights, saveWeights } from './weights.js';
 export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export { predict, evaluate } from './evaluate.js';
 export { mlpObjective } from './objective.js';

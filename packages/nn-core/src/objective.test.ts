@@ -48,7 +48,7 @@ test('gradient checking needs a float64 model', () => {
 // Issue 14: gradient checking is unaffected by the kernel tier. On every addon build (OpenBLAS and built-in GEMM,
 // see testing/native-compare.ts) and on the TypeScript kernels, the analytic gradient of a float64 objective
 // matches fourth-order central differences (relative error <= 1e-7, the gradcheck default threshold), for a
-// smooth net whose layers use every GEMM shape class (several k-blocks: 300 inputs > 128 doubles per block).
+// smooth net whose layers use every GEMM shape class (several k-blocks: 300 inputs > 256 doubles per block).
 test('analytic gradient = finite differences on every kernel tier (float64, several k-blocks)', () => {
   const backends: Array<[string, Kernels]> = [['typescript', jsKernels], ...ADDONS.flatMap((a) => (a.load.kernels ? [[a.name, a.load.kernels] as [string, Kernels]] : []))];
   const rng = new Rng(5);

@@ -14,12 +14,12 @@ import type { GemmFn } from './native.js';
 /**
  * Shape classes of the packed GEMM (gemm_isa.h / gemm_impl.h): M around the register tile (12 rows with
  * AVX-512, 6 with AVX2/SSE2, 4 in plain C) and past it; N below one vector (narrow tiles, A read in place),
- * one panel, several panels with a partial last one; K in one k-block and in several (KC = 256 floats /
- * 128 doubles), including a last block of one.
+ * one panel, several panels with a partial last one; K in one k-block and in several (KC = 512 floats /
+ * 256 doubles), including a last block of one.
  */
 const MS = [1, 5, 12, 13, 30];
 const NS = [1, 10, 16, 17, 40, 100];
-const KS = [1, 7, 129, 257];
+const KS = [1, 7, 257, 600];
 const AB: Array<[number, number]> = [[1, 0], [0.5, 1], [-2, 0.25], [1, 1], [1.5, 0]];
 
 function check(gemm: GemmFn, dt: DT, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, beta: number, rnd: () => number): void {
@@ -190,8 +190,8 @@ function refStep(P: FloatArray, G: FloatArray, V: FloatArray, Ap: FloatArray, dZ
 forEachAddon('weightGradStep (gradient + SGD/momentum step in the GEMM epilogue) = colSum + gemm TN + axpy + the optimizer kernel', (_t, K) => {
   const rnd = makeRng(26);
   for (const dt of DTYPES) {
-    // rows past one k-block (256 floats / 128 doubles): earlier blocks go through G, the step runs on the last
-    for (const [rows, nIn, nOut] of [[1, 1, 1], [7, 10, 3], [33, 40, 17], [128, 100, 64], [300, 30, 20], [20, 5, 0], [0, 6, 4]] as const) {
+    // rows past one k-block (512 floats / 256 doubles): earlier blocks go through G, the step runs on the last
+    for (const [rows, nIn, nOut] of [[1, 1, 1], [7, 10, 3], [33, 40, 17], [128, 100, 64], [600, 30, 20], [20, 5, 0], [0, 6, 4]] as const) {
       for (const [mu, nesterov, l2] of [[-1, false, 0], [-1, false, 0.01], [0.9, false, 0], [0.9, true, 0.02]] as const) {
         const what = `${dt} rows ${rows} nIn ${nIn} nOut ${nOut} mu ${mu} nesterov ${nesterov} l2 ${l2}`;
         const n = (nIn + 1) * nOut;
