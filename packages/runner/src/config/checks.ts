@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataSpecError, IdxFormatError, describeData, type DataInfo, type DataSpec } from '@sweeplab/data';
-import { loadWeights } from '@sweeplab/nn-core';
-import { canonicalJson, initFingerprint } from './id.js';
+import { readWeights } from '@sweeplab/nn-core';
+import { canonicalJson } from './id.js';
 import { ignoredOptions, resolveTrial, type Sections, type TrialConfig } from './resolve.js';
 import type { RawIssue } from './validate.js';
 import type { Seg } from './yaml-source.js';
@@ -13,7 +13,7 @@ import type { Seg } from './yaml-source.js';
 export interface CheckContext {
   baseDir: string;
   data: Map<string, { info: DataInfo } | { error: RawIssue }>;
-  weights: Map<string, string | null>; // key -> error message or null
+  weights: Map<string, { error: string | null; fingerprint: string | null }>; // key -> the check's error, or the files' fingerprint
 }
 
 export const newCheckContext = (baseDir: string): CheckContext => ({ baseDir, data: new Map(), weights: new Map() });
@@ -89,19 +89,20 @@ export function checkTrial(sec: Sections, bad: (path: string) => boolean, ctx: C
     if (!existsSync(abs)) {
       issues.push({ path: ['model', 'init', 'npy'], mode: 'value', message: `model.init.npy: "${model.init.npy}" not found (looked for ${abs}); give a directory with ${L === 1 ? 'W1.npy' : `W1.npy..W${L || 'L'}.npy`} or an .npz file, relative to this file` });
     } else if (L > 0) {
+      // read once (bounded by the layers' sizes, regular files only): the validation and the fingerprint
       const key = canonicalJson([abs, model.layers]);
       if (!ctx.weights.has(key)) {
-        let err: string | null = null;
+        let r: { error: string | null; fingerprint: string | null };
         try {
-          loadWeights(abs, { layers: model.layers, activation: model.activation, output: model.output, loss: model.loss }, 'float64');
+          r = { error: null, fingerprint: readWeights(abs, { layers: model.layers, activation: model.activation, output: model.output, loss: model.loss }, 'float64').fingerprint };
         } catch (e) {
-          err = (e as Error).message;
+          r = { error: (e as Error).message, fingerprint: null };
         }
-        ctx.weights.set(key, err);
+        ctx.weights.set(key, r);
       }
-      const err = ctx.weights.get(key);
-      if (err) issues.push({ path: ['model', 'init', 'npy'], mode: 'value', message: `model.init.npy: ${err}` });
-      else init = initFingerprint(abs, L);
+      const r = ctx.weights.get(key);
+      if (r?.error) issues.push({ path: ['model', 'init', 'npy'], mode: 'value', message: `model.init.npy: ${r.error}` });
+      else init = r?.fingerprint ?? null;
     }
   }
   return { config, issues, warnings, fingerprints: { data: info?.fingerprint ?? null, init } };

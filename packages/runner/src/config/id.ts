@@ -1,7 +1,8 @@
 // Trial ids: content hashes of the canonical resolved config plus the data and init files' fingerprints, so the same
 // trial from two files, two runs or two clones is the same row.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readRegularFile } from '@sweeplab/data';
 import { join } from 'node:path';
 import type { TrialConfig } from './resolve.js';
 
@@ -39,13 +40,16 @@ export function archOf(config: TrialConfig): string {
  * (name and bytes of each). Null if the files are missing (the config check reports that).
  */
 export function initFingerprint(absPath: string, numLayers: number): string | null {
-  if (!existsSync(absPath)) return null;
-  if (!statSync(absPath).isDirectory()) return sha256(readFileSync(absPath));
-  const h = createHash('sha256');
-  for (let l = 1; l <= numLayers; l++) {
-    const f = join(absPath, `W${l}.npy`);
-    if (!existsSync(f)) return null;
-    h.update(`W${l}.npy\0`).update(sha256(readFileSync(f))).update('\0');
+  const read = (f: string) => readRegularFile(f, MAX_WEIGHTS_FILE_BYTES, 'a weights file');
+  try {
+    if (!statSync(absPath).isDirectory()) return sha256(read(absPath));
+    const h = createHash('sha256');
+    for (let l = 1; l <= numLayers; l++) h.update(`W${l}.npy\0`).update(sha256(read(join(absPath, `W${l}.npy`)))).update('\0');
+    return h.digest('hex');
+  } catch {
+    return null; // missing, not a regular file or too large: the config check (readWeights) says which
   }
-  return h.digest('hex');
 }
+
+/** The largest weights file hashed without knowing the model (readWeights bounds each layer by its shape). */
+const MAX_WEIGHTS_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
