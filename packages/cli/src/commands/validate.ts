@@ -1,6 +1,6 @@
 /** `sweeplab validate <files...>`: check experiment files without running anything. */
 import type { Command } from 'commander';
-import { validateFiles } from '@sweeplab/runner';
+import { formatIssue, validateFiles } from '@sweeplab/runner';
 import { act, type CliDeps } from '../context.js';
 import { err, out } from '../errors.js';
 
@@ -11,7 +11,10 @@ export function register(program: Command, deps: CliDeps): void {
     .action(act(deps, (files: string[]) => {
       const { ok, errors } = validateFiles(files);
       for (const e of ok) {
-        out(`ok ${e.file}: ${e.name}, ${e.trials.length} trial(s)${e.sweptPaths.length ? `, sweeping ${e.sweptPaths.join(', ')}` : ''}\n`);
+        const what = e.search ? `a ${e.search.sampler} search of ${e.search.trials} trial(s)` : `${e.trials.length} trial(s)`;
+        const prune = e.prune ? `, pruned by ${e.prune.rule === 'asha' ? 'ASHA' : 'the median rule'} on ${e.objective.metric}` : '';
+        out(`ok ${e.file}: ${e.name}, ${what}${e.sweptPaths.length ? `, sweeping ${e.sweptPaths.join(', ')}` : ''}${prune}\n`);
+        for (const w of e.warnings) err(`${formatIssue(w)} (warning)\n`);
       }
       for (const e of errors) err(`${e.message}\n`);
       return errors.length > 0 ? 2 : 0;
