@@ -127,7 +127,15 @@ describe('list rows and overviews', () => {
       store.insertEpoch(id, 1, metrics(0, acc));
       store.finishTrial(id, 1, finish(acc));
     }
+    store.replaceDiagnoses('t1', [{ rule: 'lr-too-small', severity: 'warning', evidence: {}, advice: 'raise lr' }]);
+    store.replaceDiagnoses('t2', [{ rule: 'lr-too-small', severity: 'warning', evidence: {}, advice: 'raise it' },
+      { rule: 'overfitting', severity: 'critical', evidence: {}, advice: 'regularise' }]);
     const r = ResultsReader.open(path);
+    assert.deepEqual(r.experimentFindingCounts('a'), [
+      { rule: 'overfitting', severity: 'critical', trials: 1, example: { trialId: 't2', advice: 'regularise' } },
+      { rule: 'lr-too-small', severity: 'warning', trials: 2, example: { trialId: 't1', advice: 'raise lr' } },
+    ]);
+    assert.deepEqual(r.experimentHeads().map((e) => e.name), ['a', 'b']);
     const [a, b] = r.experimentOverviews();
     assert.equal(a?.name, 'a');
     assert.deepEqual(a?.counts, { done: 2, pending: 1 });
@@ -142,7 +150,10 @@ describe('list rows and overviews', () => {
       [['t1', 'done', 1, 0], ['t2', 'done', 2, 1], ['t3', 'pending', 3, 2]]);
     assert.deepEqual(r.trialList(['t3', 'zz', 't1']).map((t) => t.id), ['t3', 't1']);
     const marks = new Map(r.trialMarks().map((m) => [m.id, m]));
-    assert.deepEqual(marks.get('t1'), { id: 't1', attempt: 1, status: 'done', lastEpoch: 1, diagnosedAt: null, experiments: ['a'] });
+    const { diagnosedAt, ...mark } = marks.get('t1') ?? { diagnosedAt: null };
+    assert.deepEqual(mark, { id: 't1', attempt: 1, status: 'done', lastEpoch: 1, experiments: ['a'] });
+    assert.equal(typeof diagnosedAt, 'string');
+    assert.equal(marks.get('t3')?.diagnosedAt, null);
     assert.equal(marks.get('t3')?.lastEpoch, -1);
     assert.deepEqual([...r.epochsOfTrials(['t1', 't2']).keys()], ['t1', 't2']);
     const objects = r.schemaObjects();

@@ -547,6 +547,13 @@ export class ReadQueries {
     return this.db.prepare<[], OverviewSql>(`${OVERVIEW_SQL} ORDER BY e.name`).all().map(toOverview);
   }
 
+  /** Name, description, file and times of every experiment (cheap: no trial is read), by name. */
+  experimentHeads(): Array<Pick<ExperimentOverview, 'name' | 'description' | 'file' | 'createdAt' | 'updatedAt'>> {
+    return this.db.prepare<[], { name: string; description: string; file: string; created_at: string; updated_at: string }>(
+      'SELECT name, description, file, created_at, updated_at FROM experiments ORDER BY name').all()
+      .map((e) => ({ name: e.name, description: e.description, file: e.file, createdAt: e.created_at, updatedAt: e.updated_at }));
+  }
+
   /** One experiment's overview (undefined when there is no such experiment). */
   experimentOverview(name: string): ExperimentOverview | undefined {
     const r = this.db.prepare<{ name: string }, OverviewSql>(`${OVERVIEW_SQL} WHERE e.name = @name`).get({ name });
@@ -629,11 +636,12 @@ export class ReadQueries {
   /** How many of the experiment's trials have each finding (rule, severity), most severe and most common first. */
   experimentFindingCounts(experiment: string): FindingCount[] {
     return this.db.prepare<{ experiment: string }, { rule: string; severity: Severity; n: number; trial_id: string; advice: string }>(`
-      SELECT d.rule, d.severity, count(*) AS n, min(d.trial_id) AS trial_id,
-             (SELECT d2.advice FROM diagnoses d2 WHERE d2.trial_id = min(d.trial_id) AND d2.rule = d.rule) AS advice
-      FROM diagnoses d JOIN experiment_trials et ON et.trial_id = d.trial_id AND et.experiment = @experiment
-      GROUP BY d.rule, d.severity
-      ORDER BY CASE d.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, n DESC, d.rule`)
+      SELECT g.rule, g.severity, g.n, g.trial_id,
+             (SELECT d2.advice FROM diagnoses d2 WHERE d2.trial_id = g.trial_id AND d2.rule = g.rule) AS advice
+      FROM (SELECT d.rule, d.severity, count(*) AS n, min(d.trial_id) AS trial_id
+            FROM diagnoses d JOIN experiment_trials et ON et.trial_id = d.trial_id AND et.experiment = @experiment
+            GROUP BY d.rule, d.severity) g
+      ORDER BY CASE g.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, g.n DESC, g.rule`)
       .all({ experiment })
       .map((r) => ({ rule: r.rule, severity: r.severity, trials: r.n, example: { trialId: r.trial_id, advice: r.advice } }));
   }
