@@ -235,8 +235,11 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
     return lossSum;
   };
 
-  const evalAcc = (set: LabeledSet, chunks: Chunks): ConfusionCounter => {
-    const c = new ConfusionCounter(K);
+  // test / validation passes reuse one counter each (no allocation per epoch beyond the result's arrays)
+  const testCounter = new ConfusionCounter(K);
+  const valCounter = new ConfusionCounter(K);
+  const evalAcc = (set: LabeledSet, chunks: Chunks, c: ConfusionCounter): ConfusionCounter => {
+    c.reset();
     evalSet(model, ws, set, chunks, c);
     return c;
   };
@@ -273,10 +276,11 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
     let testAcc: number | null = null;
     let valAcc: number | null = null;
     if (test && testChunks) {
-      lastTest = evalAcc(test, testChunks).result();
+      const r = evalAcc(test, testChunks, testCounter).result();
+      lastTest = { ...r, confusion: r.confusion.map((row) => [...row]) }; // a copy: the counter is reused
       testAcc = lastTest.accuracy;
     }
-    if (val && valChunks) valAcc = evalAcc(val, valChunks).result().accuracy;
+    if (val && valChunks) valAcc = evalAcc(val, valChunks, valCounter).result().accuracy;
     return {
       epoch, measured: true, cost: loss + l2Term, loss, l2Term,
       trainAcc: counter.correct / N, testAcc, valAcc, lr,
