@@ -28,7 +28,7 @@ export function pixelStats(
     const s = row * rowLen;
     for (let j = 0; j < rowLen; j++) {
       const p = byteAt(src, s + j);
-      hist[p] = (hist[p] ?? 0) + 1; // (through f64At this increment measured 2.5x slower in V8 20)
+      hist[p] = (hist[p] ?? 0) + 1; // not f64At: as an increment it measured 2.5x slower (Node 20)
     }
   }
   const n = rows.length * rowLen;
