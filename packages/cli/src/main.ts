@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { kernelSummary, sweeplabVersion } from '@sweeplab/runner';
 import * as diagnose from './commands/diagnose.js';
+import * as exportCmd from './commands/export.js';
 import * as gradcheck from './commands/gradcheck.js';
 import * as plan from './commands/plan.js';
 import * as query from './commands/query.js';
@@ -18,7 +19,7 @@ import * as validate from './commands/validate.js';
 import type { CliDeps } from './context.js';
 import { err, out, reportError } from './errors.js';
 
-const COMMANDS = [run, validate, plan, query, show, reproduce, report, diagnose, gradcheck];
+const COMMANDS = [run, validate, plan, query, show, reproduce, report, diagnose, gradcheck, exportCmd];
 
 /** `sweeplab --version`: the version, the kernel backend and the OpenBLAS core. */
 export function versionText(): string {

@@ -24,6 +24,10 @@ export type {
 export { planExperiment } from './commands/plan.js';
 export type { PlanResult, PlanTrial } from './commands/plan.js';
 export { reproduceTrial } from './commands/reproduce.js';
+export { exportTrial, ExportMismatchError } from './commands/export.js';
+export type { ExportResult } from './commands/export.js';
+export { KEEP_WEIGHTS } from './pipeline/weights.js';
+export type { KeepWeights } from './pipeline/weights.js';
 export type { ReproduceResult, Mismatch } from './commands/reproduce.js';
 export { gradcheckExperiment } from './commands/gradcheck.js';
 export type { GradcheckCommandResult, ArchGradcheck } from './commands/gradcheck.js';

@@ -14,6 +14,7 @@ import type { Executor, ExecutorFactory } from './exec/types.js';
 import { diagnoseTrials } from './pipeline/diagnosis.js';
 import { GradcheckGate } from './pipeline/gradcheck-gate.js';
 import { openSession, type Session } from './pipeline/session.js';
+import { KeepingExecutor, WeightsKeeper, type KeepWeights } from './pipeline/weights.js';
 import type { RunEvent, RunTrialReport } from './scheduler/events.js';
 import { buildSearch } from './search/build.js';
 import type { TrialCandidate } from './search/strategy.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   command?: string;
   /** diagnose the finished trials after training (training the baselines they need); off unless set */
   diagnose?: boolean;
+  /** keep trained weights under <db dir>/weights/<trial-id>.npz: the best trial per experiment (default), all, none */
+  keepWeights?: KeepWeights;
   clock?: Clock;
 }
 
@@ -156,13 +159,17 @@ export async function runLoaded(exps: readonly LoadedExperiment[], opts: RunOpti
     opts.emit?.(e);
   };
   let toRun = 1;
+  let keeper: WeightsKeeper | null = null;
+  const keeping = (e: Executor) => new KeepingExecutor(e, () => keeper, (message) => emit({ type: 'notice', message }));
+  const given = opts.executor;
   const session = openSession({
-    db: opts.db, executor: opts.executor, expectedTrials: () => toRun, emit,
+    db: opts.db, executor: typeof given === 'function' ? (need) => keeping(given(need)) : keeping(given), expectedTrials: () => toRun, emit,
     ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.clock ? { clock: opts.clock } : {}),
   });
   let envStarted = false;
   try {
     const experiments = session.store.registerExperiments(exps.map(toRegistration));
+    keeper = new WeightsKeeper(session.store, opts.db, opts.keepWeights ?? 'best', new Map(exps.map((e) => [e.name, e.objective])));
     const fingerprints = Object.fromEntries(exps.map((e) => [e.name, e.dataFingerprint]));
     session.store.startEnvironment(collectEnvironment(session.runId, session.clock.iso(),
       opts.command ?? `run ${exps.map((e) => e.file).join(' ')}`, fingerprints, exps[0]?.kernels ?? 'auto'));

@@ -1,6 +1,6 @@
 /** `sweeplab run <files...>`: validate, train what is not finished, diagnose; progress and a summary line. */
-import type { Command } from 'commander';
-import { DEFAULT_MAX_MEMORY_MB, runExperiments } from '@sweeplab/runner';
+import { Option, type Command } from 'commander';
+import { DEFAULT_MAX_MEMORY_MB, KEEP_WEIGHTS, runExperiments, type KeepWeights } from '@sweeplab/runner';
 import { act, dbOption, localPool, positiveInt, withSignals, type CliDeps } from '../context.js';
 import { out } from '../errors.js';
 import { RunDisplay, summaryLine } from '../run-display.js';
@@ -14,11 +14,13 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--force', 'rerun finished (done, diverged and pruned) trials too')
     .option('--max-memory <mb>', 'heap limit per worker thread in MB', positiveInt('--max-memory'), DEFAULT_MAX_MEMORY_MB)
     .option('--no-diagnose', 'skip diagnosing the finished trials (and training the logistic-regression baselines it needs)')
-    .action(act(deps, async (files: string[], o: { db: string; workers?: number; force?: boolean; maxMemory: number; diagnose: boolean }) => {
+    .addOption(new Option('--keep-weights <which>', 'keep trained weights under <db dir>/weights/<trial-id>.npz: best (the best trial per experiment by its objective), all, none')
+      .choices([...KEEP_WEIGHTS]).default('best'))
+    .action(act(deps, async (files: string[], o: { db: string; workers?: number; force?: boolean; maxMemory: number; diagnose: boolean; keepWeights: KeepWeights }) => {
       const display = new RunDisplay('auto', process.stdout);
       try {
         const res = await withSignals('running trials are marked interrupted and resume on the next run', (signal) => runExperiments(files, {
-          db: o.db, force: o.force ?? false, signal, diagnose: o.diagnose, command: `run ${files.join(' ')}`,
+          db: o.db, force: o.force ?? false, signal, diagnose: o.diagnose, command: `run ${files.join(' ')}`, keepWeights: o.keepWeights,
           executor: localPool(deps, { maxMemoryMb: o.maxMemory, ...(o.workers !== undefined ? { workers: o.workers } : {}) }),
           emit: display.onEvent,
         }));

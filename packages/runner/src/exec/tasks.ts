@@ -76,6 +76,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, st
     bestTestAcc: res.bestTestAcc,
     finalEval: res.testEval,
     backend: res.backend,
+    ...(task.returnWeights === true ? { weights: model.params.slice() } : {}),
     summary: {
       classCounts: data.classCounts,
       priorCost: classPriorCost(data.classCounts, spec.output, spec.loss),

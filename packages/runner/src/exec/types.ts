@@ -28,6 +28,8 @@ export interface TrainTask {
   /** directory that relative paths in the config resolve against on the coordinator's machine */
   baseDir: string;
   kernels: KernelsSetting;
+  /** send the trained parameters back in the outcome (`weights`), for `run --keep-weights` and `export` */
+  returnWeights?: boolean;
 }
 
 /** Gradient-check one architecture: a float64 model on a small batch of the trial's training data. */
@@ -85,6 +87,11 @@ export interface TrainOutcome {
   finalEval: { accuracy: number; perClass: number[]; confusion: number[][] } | null;
   summary: TrialSummary;
   backend: string;
+  /**
+   * The trained parameters (nn-core's flat layout, the trial's dtype) when the task asked for them: of the last
+   * epoch trained, so for a 'stopped' trial possibly past the epoch the coordinator stopped it at.
+   */
+  weights?: Float32Array | Float64Array;
 }
 
 export interface GradcheckOutcome {
