@@ -33,6 +33,8 @@ export function loadAssets(): Map<string, Asset> {
   const interpreter = readFileSync(fileURLToPath(import.meta.resolve('vega-interpreter')), 'utf8')
     .replace(/from 'vega-util'/g, "from './vega-util/index.js'").replace(/\/\/# sourceMappingURL=.*$/m, '');
   table.set('/assets/vendor/vega-interpreter.js', asset(interpreter, 'vega-interpreter.js'));
+  table.set('/assets/vendor/vega-expr.js', asset(
+    "import { expressionInterpreter } from './vega-interpreter.js';\nglobalThis.vegaExpressionInterpreter = expressionInterpreter;\n", 'vega-expr.js'));
   const util = dirOf('vega-util');
   for (const f of readdirSync(util)) {
     if (f.endsWith('.js')) table.set(`/assets/vendor/vega-util/${f}`, asset(readFileSync(join(util, f), 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, ''), f));

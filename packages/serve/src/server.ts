@@ -89,7 +89,8 @@ function page(kind: string, title: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · sweeplab</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/style.css">
-<script src="/assets/vendor/vega.min.js" defer></script><script type="module" src="/assets/client/${kind}.js"></script></head>
+<script src="/assets/vendor/vega.min.js" defer></script><script type="module" src="/assets/vendor/vega-expr.js"></script>
+<script type="module" src="/assets/client/${kind}.js"></script></head>
 <body data-page="${kind}"><header class="top"><a class="brand" href="/">sweeplab</a><nav><a href="/">Experiments</a><a href="/sql">SQL</a></nav>
 <span id="live" class="live" title="live updates">connecting…</span></header><main id="main"><p class="loading">Loading…</p></main></body></html>`;
 }

@@ -31,7 +31,7 @@ export function toCsv(columns: readonly string[], rows: readonly unknown[][]): s
 export class SqlRunner {
   private child: ChildProcess | null = null;
   private queue: Pending[] = [];
-  private busy: (Pending & { timer: NodeJS.Timeout }) | null = null;
+  private busy: (Pending & { timer: NodeJS.Timeout; child: ChildProcess }) | null = null;
   private nextId = 1;
   private closed = false;
 
@@ -64,7 +64,7 @@ export class SqlRunner {
     child.on('exit', () => {
       if (this.child === child) this.child = null;
       const p = this.busy;
-      if (p) {
+      if (p && p.child === child) {
         clearTimeout(p.timer);
         this.busy = null;
         p.resolve({ ok: false, code: 'FAILED', message: 'the query process stopped; try again' });
@@ -90,7 +90,7 @@ export class SqlRunner {
       });
       this.pump();
     }, this.timeoutMs);
-    this.busy = { ...next, timer };
+    this.busy = { ...next, timer, child };
     child.send({ id: next.id, sql: next.sql, maxRows: next.maxRows });
   }
 

@@ -1,10 +1,9 @@
 // Browser side, shared by the pages: DOM building (text only: every value from the database goes in as a text
 // node or an attribute, never as HTML), JSON fetches, the live event stream, vega charts and formatting.
 import type { View } from 'vega';
-// @ts-expect-error: a browser module served by this package (vega-interpreter, CSP-safe vega expressions)
-import { expressionInterpreter } from '/assets/vendor/vega-interpreter.js';
-
 declare const vega: typeof import('vega');
+/** vega-interpreter's CSP-safe expression evaluator, put on globalThis by /assets/vendor/vega-expr.js (module). */
+declare const vegaExpressionInterpreter: object;
 
 export type Status = 'pending' | 'running' | 'done' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
 
@@ -150,7 +149,7 @@ export async function drawChart(parent: HTMLElement, chart: Chart): Promise<Draw
   const figure = el('figure', { class: 'chart', 'data-chart': chart.name }, box, el('figcaption', {}, chart.caption));
   parent.append(figure);
   const runtime = vega.parse(chart.spec as import('vega').Spec, undefined, { ast: true });
-  const view = new vega.View(runtime, { expr: expressionInterpreter, renderer: chart.renderer, container: box, hover: true });
+  const view = new vega.View(runtime, { expr: vegaExpressionInterpreter, renderer: chart.renderer, container: box, hover: true });
   await view.runAsync();
   const drawn = { chart, view, figure };
   figure.dataset.points = String(countPoints(drawn));

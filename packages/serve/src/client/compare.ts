@@ -9,7 +9,7 @@ interface CompareSnap extends Snapshot { trials: TrialRow[]; config: Array<{ pat
 
 const ids = new URLSearchParams(location.search).get('ids') ?? '';
 let snap: CompareSnap | null = null;
-let charts: DrawnChart[] = [];
+const charts: DrawnChart[] = [];
 let onlyDiff = new URLSearchParams(location.search).get('diff') === '1';
 
 function metricsTable(rows: TrialRow[]): HTMLElement {

@@ -77,6 +77,7 @@ async function load(): Promise<void> {
     const snap = await getJson<Snapshot & { experiments: Overview[] }>('/api/experiments');
     rows = new Map(snap.experiments.map((e) => [e.name, e]));
     render();
+    document.body.dataset.ready = '1';
     stop = listen('scope=all', snap, apply, () => void load());
   } catch (e) {
     setLive('off');
