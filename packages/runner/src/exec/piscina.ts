@@ -67,9 +67,15 @@ export class PiscinaExecutor implements Executor {
     this.pool.on('error', () => {});
   }
 
-  async run(task: Task, onEvent: (e: WorkerEvent) => EventReply | void, signal: AbortSignal): Promise<Outcome> {
+  /**
+   * Runs one task. `stop` (optional, beyond the Executor interface) asks the task to stop after the epoch it is
+   * training without waiting for its next event: a remote worker's way to pass on a stop request it received.
+   */
+  async run(task: Task, onEvent: (e: WorkerEvent) => EventReply | void, signal: AbortSignal, stop?: AbortSignal): Promise<Outcome> {
     const { port1, port2 } = new MessageChannel();
     const control = new Int32Array(new SharedArrayBuffer(4));
+    if (stop?.aborted) Atomics.store(control, 0, 1);
+    stop?.addEventListener('abort', () => Atomics.store(control, 0, 1), { once: true });
     let listenerError: unknown = null;
     let sawEnd = false;
     let drained!: () => void;

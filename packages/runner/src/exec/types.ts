@@ -46,10 +46,15 @@ export interface GradcheckTask {
 
 export type Task = TrainTask | GradcheckTask;
 
-/** Posted by the worker while a task runs, in order; `end` is always the last event of a task. */
+/**
+ * Posted by the worker while a task runs, in order; `end` is always the last event of a task. `restart` comes from
+ * an executor whose task was started over from scratch elsewhere (a remote worker died and another took the job):
+ * the events before it are void, 'start' and the epochs follow again.
+ */
 export type WorkerEvent =
   | { type: 'start'; backend: string; trainSize: number; numParams: number }
   | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'restart'; reason: string }
   | { type: 'end' };
 
 /**
@@ -73,6 +78,8 @@ export interface TrialSummary {
   numClasses: number;
   backend: string;
   dataFingerprint: string;
+  /** host:pid of the remote worker that trained it (queue executor only) */
+  worker?: string;
 }
 
 export interface TrainOutcome {

@@ -73,7 +73,7 @@ class TrialRun {
   private lost = false;
   private readonly t0: number;
 
-  constructor(private readonly s: Scheduler, readonly c: TrialCandidate, readonly attempt: number, readonly report: RunTrialReport) {
+  constructor(private readonly s: Scheduler, readonly c: TrialCandidate, public attempt: number, readonly report: RunTrialReport) {
     this.info = trialInfo(c);
     this.t0 = s.ctx.clock.now();
   }
@@ -81,6 +81,7 @@ class TrialRun {
   private onEvent(e: WorkerEvent, opts: ScheduleOptions): EventReply | void {
     const { store, emit } = this.s.ctx;
     if (e.type === 'start') return emit({ type: 'trial-started', trial: this.info, attempt: this.attempt });
+    if (e.type === 'restart') return this.restart(e.reason);
     if (e.type !== 'epoch') return;
     if (this.pruned !== null || this.lost) return 'stop';
     const w = store.insertEpoch(this.c.id, this.attempt, e.metrics);
@@ -102,6 +103,25 @@ class TrialRun {
       finalTestAcc: e.metrics.testAcc, bestTestAcc: this.best, backend: null, summary: {},
     });
     return 'stop';
+  }
+
+  /**
+   * The executor started the task over from scratch (a remote worker died and another took it): a new attempt,
+   * so the epochs of the dead one are not part of the trial's history. Lost when another process took it meanwhile.
+   */
+  private restart(reason: string): EventReply | void {
+    const { store, owner, emit } = this.s.ctx;
+    if (this.pruned !== null || this.lost) return 'stop';
+    const claim = store.claimTrial(this.c.id, owner.id, { force: false, isAlive: (o, hb) => o !== owner.id && owner.isAlive(o, hb) });
+    if (!claim.claimed) {
+      this.lost = true;
+      this.abort.abort();
+      return 'stop';
+    }
+    this.attempt = claim.attempt;
+    this.last = null;
+    this.best = null;
+    emit({ type: 'notice', message: `${this.info.label} (${this.c.id}) restarts as attempt ${claim.attempt}: ${reason}` });
   }
 
   async run(executor: Executor, opts: ScheduleOptions): Promise<void> {
