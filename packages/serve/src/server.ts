@@ -295,12 +295,15 @@ export class SweeplabServer {
       const rows = this.reader.experimentTrialList(name);
       const metric = metricOf(rows);
       const ids = curveTrialIds(rows);
+      const epochs = this.reader.epochsOfTrials(ids);
+      // while every trial runs there is no final accuracy yet: the curves show test accuracy when the epochs have it
+      const curveMetric = metric === 'test' || [...epochs.values()].some((es) => es.some((e) => e.testAcc !== null)) ? 'test' : 'train';
       const byId = new Map(rows.map((t) => [t.id, t]));
       const trials = ids.flatMap((id) => byId.get(id) ?? []);
       const varying = varyingPaths(rows, name);
       const labels = new Map(trials.map((t) => [t.id, seriesLabel(t, name, varying)]));
       const charts: ChartOut[] = [curvesChart('curves', 'Running and best trials', `Learning curves of the running trials and the best finished ones by final ${metric} accuracy (live).`,
-        trials, labels, this.reader.epochsOfTrials(ids), metric)];
+        trials, labels, epochs, curveMetric)];
       if (part !== 'curves') {
         for (const ch of [parallelChart(rows, name, metric), bestSoFarChart(rows, metric)]) if (ch) charts.push(ch);
         charts.push(...effectCharts(rows, name, metric));
@@ -361,7 +364,8 @@ export class SweeplabServer {
     if (!sql) throw new HttpError(400, 'give a query: ?q=SELECT …');
     if (sql.length > 100_000) throw new HttpError(400, 'the query is longer than 100,000 characters');
     const r = await this.sql.run(sql, csv ? this.o.csvRows : this.o.queryRows);
-    if (!csv) return json(req, res, r.ok ? 200 : r.code === 'FAILED' ? 500 : 400, r);
+    // a refused or stopped query is an answer, not a failed request (200 with ok: false and the reason)
+    if (!csv) return json(req, res, r.ok || r.code !== 'FAILED' ? 200 : 500, r);
     if (!r.ok) {
       send(req, res, 400, 'text/plain; charset=utf-8', `sweeplab: ${r.message}\n`);
       return;
