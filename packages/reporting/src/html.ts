@@ -7,6 +7,7 @@ import { shortPath, type Prepared } from './analysis.js';
 import { RULE_IDS } from './diagnose.js';
 import { escapeHtml as h, finite, fmtNum, fmtParam, fmtPct, fmtSec, MISSING, nonFiniteLabel } from './format.js';
 import type { ChartDef, ChartSection } from './report.js';
+import { searchHtml, searchView } from './search.js';
 import type { StoredFinding } from '@sweeplab/store';
 import type { Finding, GradcheckRow, TrialRow } from './types.js';
 
@@ -200,6 +201,7 @@ export function renderHtml(p: Prepared, defs: ChartDef[], charts: Record<string,
   const sections: string[] = [];
 
   sections.push(`<section id="best"><h2>Best trial</h2>${best ? bestCard(p, best) : '<p>No trial has finished yet.</p>'}${p.inProgress ? '<p class="note">The sweep is still running: this report shows what was recorded so far; regenerate it to see more.</p>' : ''}</section>`);
+  if (p.input.search) sections.push(searchHtml(searchView(p, p.input.search), figures(defs, charts, 'search')));
   sections.push(`<section id="trials"><h2>Trials</h2>${trialsTable(p)}</section>`);
   const curves = figures(defs, charts, 'curves');
   sections.push(`<section id="curves"><h2>Learning curves</h2>${curves || '<p>No epochs recorded yet.</p>'}</section>`);
@@ -224,7 +226,7 @@ ${experiment.yaml ? `<pre>${h(experiment.yaml)}</pre>` : '<p>The YAML text was n
 ${best ? `<h3>Resolved config of the best trial</h3><pre>${h(compactJson(best.config))}</pre>` : ''}
 </section>`);
 
-  const nav = [['best', 'Best'], ['trials', 'Trials'], ['curves', 'Curves'], ['effects', 'Effects'], ['best-trial', 'Best trial'], ['diagnosis', 'Diagnosis'], ['gradcheck', 'Gradient check'], ...(problems ? [['problems', 'Problems']] : []), ['reproduce', 'Reproduce']]
+  const nav = [['best', 'Best'], ...(p.input.search ? [['search', 'Search']] : []), ['trials', 'Trials'], ['curves', 'Curves'], ['effects', 'Effects'], ['best-trial', 'Best trial'], ['diagnosis', 'Diagnosis'], ['gradcheck', 'Gradient check'], ...(problems ? [['problems', 'Problems']] : []), ['reproduce', 'Reproduce']]
     .filter(([id]) => id !== 'best-trial' || best)
     .map(([id, label]) => `<a href="#${id}">${label}</a>`).join('');
 

@@ -7,5 +7,5 @@ export { compileChart, confusionSpec, curvesSpec, effectSpec, layersSpec, pctFor
 export type { CurvePoint, EffectMean, EffectPoint, HeatCell, LayerPoint } from './charts.js';
 export type {
   ExperimentRow, EnvironmentRow, TrialRow, TrialStatus, TrialSummary, TrialConfigLike, FinalEval, EpochRow, GradcheckRow,
-  RuleId, Severity, Finding, DiagnoseInput, ReportInput, ReportOutput,
+  RuleId, Severity, Finding, DiagnoseInput, ReportInput, ReportOutput, SearchReportInput,
 } from './types.js';

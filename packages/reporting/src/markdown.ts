@@ -3,6 +3,7 @@
 // timestamp other than the caller's `generatedAt`.
 import { type Prepared } from './analysis.js';
 import { RULE_IDS } from './diagnose.js';
+import { searchMarkdown, searchView } from './search.js';
 import { escapeMd as e, finite, fmtMeanSd, fmtNum, fmtParam, fmtPct, MISSING, mdCode } from './format.js';
 import type { StoredFinding } from '@sweeplab/store';
 import type { Finding } from './types.js';
@@ -42,6 +43,8 @@ export function renderMarkdown(p: Prepared): string {
       + `test accuracy **${fmtPct(best.finalTestAcc)}**, train ${fmtPct(best.finalTrainAcc)}, final cost ${fmtNum(best.finalCost)} after ${best.epochsDone ?? MISSING} epochs `
       + `(${e(best.config.model.layers.join('-'))} ${e(best.config.model.activation)}, ${e(best.config.train.optimizer)}, batch ${e(best.config.train.batch)}, lr ${fmtNum(best.config.train.lr)}).`, '');
   }
+
+  if (p.input.search) out.push(...searchMarkdown(p, searchView(p, p.input.search)));
 
   // top trials
   if (p.ranked.length) {

@@ -8,9 +8,10 @@ import {
 import { finite, fmtParam, fmtPct, meanSd } from './format.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
+import { bestSoFarSpec, objectiveCurvesSpec, searchView } from './search.js';
 import type { EpochRow, ReportInput, ReportOutput, TrialRow } from './types.js';
 
-export type ChartSection = 'curves' | 'effects' | 'best';
+export type ChartSection = 'curves' | 'effects' | 'best' | 'search';
 
 export interface ChartDef {
   name: string;
@@ -207,7 +208,17 @@ function bestCharts(p: Prepared, best: TrialRow): ChartDef[] {
 
 /** Plan every chart of the report (specs only; rendering is async). */
 export function planCharts(p: Prepared): ChartDef[] {
-  return [...curveCharts(p), ...effectCharts(p), ...(p.best ? bestCharts(p, p.best) : [])];
+  return [...curveCharts(p), ...effectCharts(p), ...(p.best ? bestCharts(p, p.best) : []), ...searchCharts(p)];
+}
+
+function searchCharts(p: Prepared): ChartDef[] {
+  if (!p.input.search) return [];
+  const v = searchView(p, p.input.search);
+  const { metric } = p.input.search.objective;
+  return [
+    { name: 'search-best-so-far', section: 'search', caption: `The search's learning curve: the best ${metric} of the trials trained to the end so far (line) against the epochs all trials have trained, and each trial's ${metric} when it finished (points; pruned trials at their rung).`, spec: bestSoFarSpec(v) },
+    { name: 'search-curves', section: 'search', caption: `${metric} at every epoch of every trial: pruned trials end at the rung where they were stopped.`, spec: objectiveCurvesSpec(p, v) },
+  ];
 }
 
 /**

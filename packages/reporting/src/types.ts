@@ -88,6 +88,25 @@ export interface ReportInput {
   /** when the report was made, shown as is in the HTML only ('' leaves it out). The Markdown summary never
    * shows it: it is committed to git and must be the same bytes whenever it is regenerated from the same rows. */
   generatedAt: string;
+  /** experiments with sweep.search or prune: what the search part of the report shows (absent: no such part) */
+  search?: SearchReportInput;
+}
+
+/** What a report needs to know about a search (or a pruned sweep) beyond the rows. */
+export interface SearchReportInput {
+  objective: { metric: string; mode: 'min' | 'max' };
+  /** null: a plain sweep with a stopping rule */
+  sampler: 'random' | 'tpe' | null;
+  /** configurations the search tries in all (null: a plain sweep) */
+  trials: number | null;
+  /** the stopping rule in words ('ASHA, grace 1, reduction 4'), or null */
+  prune: string | null;
+  /** ASHA's rung epochs */
+  rungs: number[];
+  /** epochs a trial trains when nothing stops it */
+  epochsPerTrial: number;
+  /** searched (or swept) parameters and how their values are compared */
+  params: Array<{ path: string; kind: 'log' | 'linear' | 'choice' }>;
 }
 
 export interface ReportOutput {

@@ -12,6 +12,9 @@ import { systemClock, type Clock } from '../clock.js';
 import { sweptPaths, type SweepConfig } from '../config/sweep.js';
 import { BASELINES_EXPERIMENT, BUILT_IN_FILE } from '../pipeline/baselines.js';
 import { withResults } from './open.js';
+import { searchReportOf } from './search-report.js';
+
+const withSearch = (s: ReturnType<typeof searchReportOf>) => (s === undefined ? {} : { search: s });
 
 /** Reports go to `<this>/<experiment>/` unless `--out` says otherwise. */
 export const DEFAULT_REPORTS_DIR = 'results/reports';
@@ -83,6 +86,7 @@ export function loadReportInput(name: string, opts: { db: string; clock?: Clock 
       diagnoses,
       sweptPaths: sweptPathsOf(exp.resolved, trials.map((t) => t.params)),
       generatedAt,
+      ...withSearch(searchReportOf(exp.resolved, trials)),
     };
   }));
 }
