@@ -319,6 +319,116 @@ static FN(gbuf_t) *FN(gbuf)(void)
     return g->ap && g->bp ? g : NULL;
 }
 
+/* Small GEMMs (narrow C, N <= 2 vectors, with a short inner dimension or few rows: the 5- and 10-unit layers of
+ * the question's 784-5-5-10 net, batch-10 steps of 784-30-10): the packed path's per-tile overhead (packing,
+ * a 12-row tile for 5 columns) costs more than the arithmetic there. Here each row of C is one or two vectors
+ * along N, accumulated over k in order: C[i, :] = Σ_k op(A)[i, k] · op(B)[k, :]. With K <= SMALL_K the rows of
+ * op(B) sit in a stack buffer; otherwise (M <= MR) all M rows accumulate at once while op(B) streams by.
+ * The summation order depends on the shapes only (this path is chosen by the shapes). */
+#define SMALL_K 64
+
+static inline int FN(small_ok)(int M, int N, int K)
+{
+    return N <= 2 * GLANES && (K <= SMALL_K || M <= NNC_MR);
+}
+
+/* Row k of op(B) (N values, zero-padded to 2 vectors) into b. */
+static inline void FN(small_brow)(GV b[2], const T *B, size_t ldb, int tb, int k, int N)
+{
+    T t[2 * GLANES];
+    memset(t, 0, sizeof t);
+    if (!tb) memcpy(t, B + (size_t)k * ldb, (size_t)N * sizeof(T));
+    else for (int j = 0; j < N; j++) t[j] = B[(size_t)j * ldb + k];
+    memcpy(b, t, sizeof t);
+}
+
+/* Stores row i of C from acc (N values): first and only pass, so C = alpha·acc + beta·C, then the epilogue. */
+static inline void FN(small_store)(const GV acc[2], T *C, size_t ldc, int i, int N, T alpha, T beta, const FN(epi_t) *e)
+{
+    T t[2 * GLANES];
+    memcpy(t, acc, sizeof t);
+    T *cr = C + (size_t)i * ldc;
+    if (!e && alpha == (T)1 && beta == (T)0) {
+        for (int j = 0; j < N; j++) cr[j] = t[j];
+        return;
+    }
+    for (int j = 0; j < N; j++) {
+        T x = t[j];
+        if (alpha != (T)1) x = alpha * x;
+        if (beta != (T)0) x = x + beta * cr[j];
+        if (e && e->kind == EPI_STEP) {
+            t[j] = x;
+            continue;
+        }
+        if (e) x = FN(epi1)(x, e, (size_t)i * ldc + j, j);
+        cr[j] = x;
+    }
+    if (e && e->kind == EPI_STEP) FN(epi_step)(e, (size_t)i * ldc, t, N, cr);
+}
+
+static void FN(gemm_small)(int ta, int tb, int M, int N, int K, T alpha, const T *A, size_t lda, const T *B, size_t ldb,
+                           T beta, T *C, size_t ldc, const FN(epi_t) *e)
+{
+    const int nv = N <= GLANES ? 1 : 2;
+    if (K <= SMALL_K) {
+        GV bs[SMALL_K][2];
+        for (int k = 0; k < K; k++) FN(small_brow)(bs[k], B, ldb, tb, k, N);
+        int i = 0;
+        for (; i + 4 <= M; i += 4) { /* 4 rows at a time: independent chains */
+            GV acc[4][2];
+            for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = GZERO;
+            for (int k = 0; k < K; k++) {
+                for (int r = 0; r < 4; r++) {
+                    const T a = ta ? A[(size_t)k * lda + i + r] : A[(size_t)(i + r) * lda + k];
+                    acc[r][0] += a * bs[k][0];
+                    if (nv == 2) acc[r][1] += a * bs[k][1];
+                }
+            }
+            for (int r = 0; r < 4; r++) FN(small_store)(acc[r], C, ldc, i + r, N, alpha, beta, e);
+        }
+        for (; i < M; i++) {
+            GV acc[2] = {GZERO, GZERO};
+            for (int k = 0; k < K; k++) {
+                const T a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                acc[0] += a * bs[k][0];
+                if (nv == 2) acc[1] += a * bs[k][1];
+            }
+            FN(small_store)(acc, C, ldc, i, N, alpha, beta, e);
+        }
+        return;
+    }
+    GV acc[NNC_MR][2];
+    for (int i = 0; i < NNC_MR; i++) acc[i][0] = acc[i][1] = GZERO;
+#if NNC_VBYTES > 0
+    /* rows of B read in place (not the last: its vectors may reach past B's end), lanes past N masked to 0 */
+    typedef __typeof__(GZERO < GZERO) gvm;
+    gvm mk[2];
+    for (int v = 0; v < 2; v++)
+        for (int l = 0; l < GLANES; l++) mk[v][l] = v * GLANES + l < N ? -1 : 0;
+    const int direct = !tb;
+#endif
+    for (int k = 0; k < K; k++) {
+        GV b[2];
+#if NNC_VBYTES > 0
+        if (direct && k + 1 < K) {
+            const T *br = B + (size_t)k * ldb;
+            b[0] = (GV)((gvm)FN(gload)(br) & mk[0]);
+            b[1] = nv == 2 ? (GV)((gvm)FN(gload)(br + GLANES) & mk[1]) : GZERO;
+        } else {
+            FN(small_brow)(b, B, ldb, tb, k, N);
+        }
+#else
+        FN(small_brow)(b, B, ldb, tb, k, N);
+#endif
+        for (int i = 0; i < M; i++) {
+            const T a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+            acc[i][0] += a * b[0];
+            if (nv == 2) acc[i][1] += a * b[1];
+        }
+    }
+    for (int i = 0; i < M; i++) FN(small_store)(acc[i], C, ldc, i, N, alpha, beta, e);
+}
+
 /* C (M, N) = alpha · op(A) · op(B) + beta · C, then the epilogue `e` (may be NULL) on the final values.
  * A: (M, K) or (K, M) when ta, with leading dimension lda; B: (K, N) or (N, K) when tb, leading dimension ldb;
  * C: leading dimension ldc. K = 0 is handled by the caller. Returns 0, or -1 when the buffers could not be
@@ -326,6 +436,10 @@ static FN(gbuf_t) *FN(gbuf)(void)
 static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const T *A, size_t lda, const T *B,
                             size_t ldb, T beta, T *C, size_t ldc, const FN(epi_t) *e)
 {
+    if (FN(small_ok)(M, N, K)) {
+        FN(gemm_small)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, e);
+        return 0;
+    }
     FN(gbuf_t) *g = FN(gbuf)();
     if (!g) return -1;
     const int kcb = FN(gblock)(K, GKC, 1);
