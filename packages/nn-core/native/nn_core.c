@@ -4,14 +4,18 @@
  * Exports every function of the `Kernels` interface in src/kernels/types.ts with the same arguments and the
  * same semantics, for Float32Array and Float64Array. The kernels work zero-copy on the caller's typed arrays
  * (napi_get_typedarray_info gives the data pointer, already adjusted by the view's byte offset) and write
- * into the outputs the caller passes; nothing is allocated per call. GEMM goes to OpenBLAS through CBLAS.
+ * into the outputs the caller passes; nothing is allocated per call (the GEMMs' packing buffers are per
+ * thread, allocated on first use and kept). GEMM goes to OpenBLAS through CBLAS when the build found it
+ * (NNC_HAVE_OPENBLAS, binding.gyp), else to the built-in packed GEMM (gemm_impl.h; issue 14).
+ * Also exported: gemmBuiltin (the built-in GEMM in either build), the bfloat16 kernels gemmBf16, linearActBf16,
+ * linearBackwardBf16, weightGradStepBf16 and bf16Support() (bf16.h), buildInfo().
  *
  * Every call checks its arguments in O(1): array-ness, one dtype for all arrays of the call, each length
  * against the dimensions, dimensions being integers in [0, 2^31). A bad call throws a TypeError (wrong type,
  * dtype mix) or a RangeError (array too short, bad dimension or code) naming the kernel and the argument;
  * it never reads or writes out of bounds.
  *
- * Also exported: openblasCorename(), openblasConfig(), openblasNumThreads() and abiVersion, for the loader.
+ * Also exported in the OpenBLAS build: openblasCorename(), openblasConfig(), openblasNumThreads(); and abiVersion.
  * The module is context-aware (NAPI_MODULE_INIT, no global state of its own), so worker threads can load it.
  */
 #include <node_api.h>

@@ -1,9 +1,10 @@
 /**
  * The kernel contract of nn-core: every hot loop of training goes through one of these functions.
  *
- * Two implementations exist behind this one interface: `js.ts`, the readable TypeScript reference (and the
- * fallback), and `native.ts`, an N-API addon over OpenBLAS. Tests hold the native kernels against the
- * TypeScript ones, so both must follow these rules exactly:
+ * Implementations behind this one interface: `js.ts`, the readable TypeScript reference (and the fallback), and
+ * `native.ts`, an N-API addon whose GEMM is OpenBLAS or its own built-in packed GEMM (the tiers); `bf16.ts`
+ * derives the bfloat16 variants. Tests hold the native kernels against the TypeScript ones, so all must
+ * follow these rules exactly:
  * - Matrices are dense and row-major. All array arguments of one call share one dtype
  *   (all Float32Array or all Float64Array); mixing them is a programming error.
  * - Outputs come first, then inputs, then dimensions. Kernels write into caller-given outputs and never
