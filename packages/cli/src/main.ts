@@ -11,16 +11,18 @@ import * as exportCmd from './commands/export.js';
 import * as gradcheck from './commands/gradcheck.js';
 import * as plan from './commands/plan.js';
 import * as query from './commands/query.js';
+import * as queueCmd from './commands/queue.js';
 import * as report from './commands/report.js';
 import * as reproduce from './commands/reproduce.js';
 import * as run from './commands/run.js';
 import * as serve from './commands/serve.js';
 import * as show from './commands/show.js';
 import * as validate from './commands/validate.js';
+import * as worker from './commands/worker.js';
 import type { CliDeps } from './context.js';
 import { err, out, reportError } from './errors.js';
 
-const COMMANDS = [run, validate, plan, query, show, reproduce, report, diagnose, gradcheck, serve, exportCmd];
+const COMMANDS = [run, validate, plan, query, show, reproduce, report, diagnose, gradcheck, serve, exportCmd, worker, queueCmd];
 
 /** `sweeplab --version`: the version, the kernel backend and the OpenBLAS core. */
 export function versionText(): string {

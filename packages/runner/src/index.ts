@@ -16,6 +16,15 @@ export type { StoppingHook, TrialGate } from './scheduler/scheduler.js';
 export { PiscinaExecutor, DEFAULT_MAX_MEMORY_MB } from './exec/piscina.js';
 export type { PiscinaExecutorOptions } from './exec/piscina.js';
 export { ExecutorError } from './exec/types.js';
+export { QueueExecutor, DEFAULT_QUEUE_CONCURRENCY } from './exec/queue/executor.js';
+export type { QueueExecutorOptions } from './exec/queue/executor.js';
+export { QueueWorker } from './exec/queue/worker.js';
+export type { QueueWorkerOptions, WorkerStats } from './exec/queue/worker.js';
+export { queueStatus } from './exec/queue/status.js';
+export type { QueueStatus, QueueWorkerInfo } from './exec/queue/status.js';
+export { queueTarget, checkRedis, redact } from './exec/queue/connection.js';
+export type { QueueTarget } from './exec/queue/connection.js';
+export { DEFAULT_QUEUE_NAME } from './exec/queue/payload.js';
 export type {
   Executor, ExecutorFactory, ExecutorErrorCode, EventReply, Task, TrainTask, GradcheckTask, WorkerEvent, Outcome, TrainOutcome,
 } from './exec/types.js';

@@ -6,4 +6,8 @@ export {
 } from './fixtures.js';
 export type { TinyOverrides } from './fixtures.js';
 export { FakeExecutor, fakeMetrics } from './fake-executor.js';
+export { startRedis, redisAvailable, freePort } from './redis.js';
+export type { RedisServer } from './redis.js';
+export { writeQueueExperiment, queueFactory, faultWorker, FAST_LOCKS } from './queue.js';
+export type { QueueExperimentOptions } from './queue.js';
 export type { FakeBehaviour } from './fake-executor.js';
