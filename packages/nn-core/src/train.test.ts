@@ -8,7 +8,7 @@ import { Rng } from './rng.js';
 import { blobs, maxRelDiff, naiveMlp } from './testing/naive.js';
 import { addL2Grad, backward, backwardStep, forward, stepBlocks, Workspace } from './net.js';
 import { makeOptimizer } from './optim/index.js';
-import type { DType, EpochMetrics, LabeledSet, ModelSpec, OptimizerName, TrainOptions } from './types.js';
+import type { EpochMetrics, LabeledSet, ModelSpec, OptimizerName, TrainOptions } from './types.js';
 
 const spec: ModelSpec = { layers: [3, 4, 3], activation: 'tanh', output: 'sigmoid', loss: 'cross-entropy' };
 

@@ -13,7 +13,7 @@ import { Rng } from '../rng.js';
 import { train } from '../train.js';
 import type { DType, EpochMetrics, LabeledSet, ModelSpec } from '../types.js';
 import { jsKernels } from './js.js';
-import { ADDONS, alloc, assertClose, DTYPES, forEachAddon, load, makeRng, rand, type DT } from '../testing/native-compare.js';
+import { ADDONS, alloc, assertClose, DTYPES, forEachAddon, makeRng, rand, type DT } from '../testing/native-compare.js';
 import { Act, OutLoss, type FloatArray, type Kernels } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------------
