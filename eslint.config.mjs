@@ -68,7 +68,8 @@ const banRandomOnly = {
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', '.nx/**', 'results/**', 'packages/nn-core/native/**'],
+    // build outputs (dist/, node-gyp's build/ and build-builtin/, nx's cache), results and the C sources
+    ignores: ['**/node_modules/**', '**/dist/**', 'packages/*/build/**', 'packages/*/build-*/**', '.nx/**', 'results/**', 'packages/nn-core/native/**'],
   },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
 
