@@ -166,8 +166,8 @@ describe('sweeplab serve in a browser', { skip, timeout: 240_000 }, () => {
   });
 
   test('the trial page: curves, diagnosis, gradient check, config and the reproduce command', async () => {
-    const ids = await (await fetch(`${h.url}api/experiments/live`)).json() as { trials: Array<{ id: string }> };
-    const id = ids.trials[0]?.id ?? '';
+    const snap = await (await fetch(`${h.url}api/experiments/live`)).json() as { rows: string[][] };
+    const id = snap.rows[0]?.[0] ?? '';
     const page = await open(`trials/${id.slice(0, 8)}`, { charts: true });
     const state = await page.evaluate(() => ({
       charts: Array.from(document.querySelectorAll('figure.chart')).map((f) => f.dataset.chart),

@@ -31,6 +31,19 @@ const SEED_PATHS = new Set(['train.seed', 'seed']);
 const MAX_CATEGORIES = 12;
 const CANVAS_MARKS = 1500;
 
+/** Marks a chart of a large experiment draws at most (the rest are summarised; captions say how many are shown). */
+const MAX_LINES = 1000;
+const MAX_POINTS = 1500;
+
+/** At most `n` items of `xs` (sorted as wanted): the first `head`, then evenly spaced ones from the rest. */
+export function thin<T>(xs: readonly T[], n: number, head = 0): T[] {
+  if (xs.length <= n) return [...xs];
+  const top = xs.slice(0, head);
+  const rest = xs.slice(head);
+  const k = n - top.length;
+  return [...top, ...Array.from({ length: k }, (_, i) => rest[Math.floor((i * rest.length) / k)] as T)];
+}
+
 const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 export function fmtValue(v: unknown): string {
@@ -138,11 +151,13 @@ export function effectCharts(rows: readonly TrialListRow[], experiment: string, 
     const log = quantitative && xs.every((x) => x > 0) && Math.max(...xs) / Math.min(...xs) >= 100;
     const points: EffectPoint[] = [];
     const means: EffectMean[] = [];
+    const perGroup = Math.max(20, Math.ceil(MAX_POINTS / sorted.length));
     for (const g of sorted) {
       const label = fmtValue(g.value);
       const x = typeof g.value === 'number' ? g.value : null;
       const accs = g.trials.map((t) => accOf(t, metric) as number);
-      g.trials.forEach((t, i) => points.push({ value: label, x, acc: accs[i] as number, seed: String(t.seed) }));
+      const ranked = [...g.trials].sort((a, b) => (accOf(b, metric) ?? 0) - (accOf(a, metric) ?? 0));
+      for (const t of thin(ranked, perGroup)) points.push({ value: label, x, acc: accOf(t, metric) as number, seed: String(t.seed) });
       const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
       const sd = accs.length > 1 ? Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / (accs.length - 1)) : 0;
       means.push({ value: label, x, mean, lo: mean - sd, hi: mean + sd, n: accs.length });
@@ -151,7 +166,8 @@ export function effectCharts(rows: readonly TrialListRow[], experiment: string, 
       title: `Effect of ${path}`, path, accTitle: `final ${metric} accuracy`, points, means, order: sorted.map((g) => fmtValue(g.value)),
       quantitative, log,
     });
-    charts.push(out(`effect-${path}`, `Final ${metric} accuracy for each value of ${path} over the ${scored.length} finished trials: one point per trial${quantitative ? '' : ', the red tick is the mean and the bar ± 1 standard deviation'}.`, spec, points.length));
+    const shown = points.length < scored.length ? ` (${points.length} of them drawn, evenly by rank within each value; the mean and bar use all)` : '';
+    charts.push(out(`effect-${path}`, `Final ${metric} accuracy for each value of ${path} over the ${scored.length} finished trials: one point per trial${shown}${quantitative ? '' : ', the red tick is the mean and the bar ± 1 standard deviation'}.`, spec, points.length));
   }
   return charts;
 }
@@ -195,7 +211,8 @@ export function parallelChart(rows: readonly TrialListRow[], experiment: string,
     ticks: [...new Set([aLo, aHi])].map((a) => ({ value: aHi > aLo ? (a - aLo) / (aHi - aLo) : 0.5, label: `${(a * 100).toFixed(1)}%` })),
   });
   const lines: Array<{ trial: string; dim: string; y: number; acc: number; status: string }> = [];
-  for (const t of scored) {
+  const drawn = thin([...scored].sort((a, b) => (accOf(b, metric) ?? 0) - (accOf(a, metric) ?? 0)), MAX_LINES, MAX_LINES / 4);
+  for (const t of drawn) {
     for (const d of dims) {
       const y = d.pos(t);
       if (y !== null) lines.push({ trial: t.id, dim: d.key, y, acc: accOf(t, metric) as number, status: t.status });
@@ -211,7 +228,7 @@ export function parallelChart(rows: readonly TrialListRow[], experiment: string,
       { data: { values: order.map((dim) => ({ dim })) }, mark: { type: 'rule', color: '#8c959f' }, encoding: { x } },
       {
         data: { values: lines },
-        mark: { type: 'line', strokeWidth: 1, opacity: scored.length > 500 ? 0.25 : 0.6 },
+        mark: { type: 'line', strokeWidth: 1, opacity: drawn.length > 500 ? 0.25 : 0.6 },
         encoding: {
           x, y: { field: 'y', type: 'quantitative', axis: null, scale: { domain: [0, 1] } }, detail: { field: 'trial' },
           color: { field: 'acc', type: 'quantitative', title: `final ${objective}`, scale: { scheme: 'viridis' }, legend: { format: pctFormat(accs) } },
@@ -226,7 +243,8 @@ export function parallelChart(rows: readonly TrialListRow[], experiment: string,
     ],
   } as unknown as TopLevelSpec;
   const left = rows.length - scored.length;
-  return out('parallel', `Each line is one finished trial (dashed: pruned) through its swept parameters to its final ${metric} accuracy.${left > 0 ? ` ${left} trial(s) without a final accuracy (pending, running, failed, diverged) are not drawn.` : ''}`, spec, lines.length);
+  const sample = drawn.length < scored.length ? ` ${drawn.length} of the ${scored.length} trials with a score are drawn: the best ${MAX_LINES / 4} and others evenly by rank (axes span all).` : '';
+  return out('parallel', `Each line is one finished trial (dashed: pruned) through its swept parameters to its final ${metric} accuracy.${sample}${left > 0 ? ` ${left} trial(s) without a final accuracy (pending, running, failed, diverged) are not drawn.` : ''}`, spec, lines.length);
 }
 
 /** The best objective so far against the compute spent, trials in the order they finished. */
@@ -243,16 +261,19 @@ export function bestSoFarChart(rows: readonly TrialListRow[], metric: 'test' | '
     if (a !== null && (best === null || a > best)) best = a;
     values.push({ seconds: compute, acc: a, best, trial: t.id.slice(0, 10), status: t.status });
   }
+  const steps = values.filter((v, i) => i === 0 || i === values.length - 1 || v.best !== values[i - 1]?.best);
+  const dots = thin(values.filter((v) => v.acc !== null), MAX_POINTS);
   const fmt = pctFormat(values.map((v) => v.acc));
   const x = { field: 'seconds', type: 'quantitative', title: 'compute (training + evaluation seconds, summed)' };
   const spec = {
-    title: 'Best so far against compute', width: 420, height: 220, data: { values },
+    title: 'Best so far against compute', width: 420, height: 220,
     layer: [
-      { mark: { type: 'circle', size: 14, opacity: 0.35, color: '#8c959f' }, encoding: { x, y: { field: 'acc', type: 'quantitative', title: `final ${metric} accuracy`, axis: { format: fmt }, scale: { zero: false } }, tooltip: [{ field: 'trial' }, { field: 'status' }, { field: 'acc', format: '.2%' }] } },
-      { mark: { type: 'line', interpolate: 'step-after', color: '#e45756', strokeWidth: 2 }, encoding: { x, y: { field: 'best', type: 'quantitative' } } },
+      { data: { values: dots }, mark: { type: 'circle', size: 14, opacity: 0.35, color: '#8c959f' }, encoding: { x, y: { field: 'acc', type: 'quantitative', title: `final ${metric} accuracy`, axis: { format: fmt }, scale: { zero: false } }, tooltip: [{ field: 'trial' }, { field: 'status' }, { field: 'acc', format: '.2%' }] } },
+      { data: { values: steps }, mark: { type: 'line', interpolate: 'step-after', color: '#e45756', strokeWidth: 2 }, encoding: { x, y: { field: 'best', type: 'quantitative' } } },
     ],
   } as unknown as TopLevelSpec;
-  return out('best-so-far', `The best final ${metric} accuracy so far (red) as trials finish, against the compute spent; grey points are single trials (failed, diverged and pruned ones add compute but no score).`, spec, values.length * 2);
+  const sampled = dots.length < values.filter((v) => v.acc !== null).length ? ` (${dots.length} of them drawn, evenly in finishing order)` : '';
+  return out('best-so-far', `The best final ${metric} accuracy so far (red) as trials finish, against the compute spent; grey points are single trials${sampled} (failed, diverged and pruned ones add compute but no score).`, spec, dots.length + steps.length);
 }
 
 /** One trial's accuracy splits (train, test, validation) and cost per epoch: reporting's curvesSpec, live. */

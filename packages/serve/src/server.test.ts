@@ -93,9 +93,11 @@ describe('pages and assets', () => {
     const list = JSON.parse((await get(h.url + 'api/experiments')).body) as { experiments: Array<{ name: string; description: string; counts: Record<string, number> }>; eventId: number; instance: string };
     assert.deepEqual(list.experiments.map((e) => [e.name, e.description, e.counts]), [['demo', XSS, { done: 2, pending: 1 }]]);
     assert.equal(typeof list.eventId, 'number');
-    const exp = JSON.parse((await get(h.url + 'api/experiments/demo')).body) as { trials: unknown[]; sweptPaths: string[]; metric: string };
-    assert.equal(exp.trials.length, 3);
-    assert.deepEqual(exp.sweptPaths, ['train.lr']);
+    const exp = JSON.parse((await get(h.url + 'api/experiments/demo')).body) as { experiment: { description: string }; columns: string[]; rows: unknown[][]; eventId: number };
+    assert.equal(exp.experiment.description, XSS);
+    assert.deepEqual(exp.rows.map((r) => [r[exp.columns.indexOf('id')], r[exp.columns.indexOf('params')]]),
+      [['t000000000000000', { 'train.lr': 0.1 }], ['t100000000000000', { 'train.lr': 0.5 }], ['t200000000000000', { 'train.lr': 2 }]]);
+    assert.equal(typeof exp.eventId, 'number');
     const charts = JSON.parse((await get(h.url + 'api/experiments/demo/charts')).body) as { charts: Array<{ name: string }>; curveTrials: string[] };
     assert.deepEqual(charts.charts.map((c) => c.name), ['curves', 'parallel', 'best-so-far', 'effect-train.lr']);
     assert.deepEqual(charts.curveTrials, ['t100000000000000', 't000000000000000']);

@@ -14,7 +14,7 @@ import { DEFAULT_DB_PATH, InputError, ResultsReader } from '@sweeplab/store';
 import { loadAssets, type Asset } from './assets.js';
 import { Gate, isLoopback, newToken } from './auth.js';
 import {
-  bestSoFarChart, curvesChart, curveTrialIds, effectCharts, metricOf, parallelChart, seriesLabel, sweptPathsOf, trialCharts,
+  bestSoFarChart, curvesChart, curveTrialIds, effectCharts, metricOf, parallelChart, seriesLabel, trialCharts,
   varyingPaths, type ChartOut,
 } from './charts.js';
 import { SqlRunner, toCsv } from './sql.js';
@@ -89,7 +89,6 @@ function page(kind: string, title: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · sweeplab</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/style.css">
-<script src="/assets/vendor/vega.min.js" defer></script><script type="module" src="/assets/vendor/vega-expr.js"></script>
 <script type="module" src="/assets/client/${kind}.js"></script></head>
 <body data-page="${kind}"><header class="top"><a class="brand" href="/">sweeplab</a><nav><a href="/">Experiments</a><a href="/sql">SQL</a></nav>
 <span id="live" class="live" title="live updates">connecting…</span></header><main id="main"><p class="loading">Loading…</p></main></body></html>`;
@@ -270,7 +269,7 @@ export class SweeplabServer {
   private async api(req: IncomingMessage, res: ServerResponse, url: URL, seg: string[]): Promise<void> {
     const [a, b, c] = seg;
     if (a === 'experiments' && seg.length === 1) return json(req, res, 200, this.snap((r) => ({ experiments: r.experimentOverviews() })));
-    if (a === 'experiments' && b && seg.length === 2) return json(req, res, 200, this.experiment(b));
+    if (a === 'experiments' && b && seg.length === 2) return send(req, res, 200, 'application/json; charset=utf-8', this.experiment(b));
     if (a === 'experiments' && b && c === 'charts' && seg.length === 3) return json(req, res, 200, this.experimentCharts(b, url.searchParams.get('part')));
     if (a === 'trials' && b && seg.length === 2) return json(req, res, 200, this.trial(b));
     if (a === 'trials' && b && c === 'charts' && seg.length === 3) return json(req, res, 200, this.reader.snapshot(() => this.trialChartsOf(b)));
@@ -280,19 +279,29 @@ export class SweeplabServer {
     throw new HttpError(404, `no API at /api/${seg.join('/')}`);
   }
 
-  private experiment(name: string) {
-    return this.snap((r) => {
-      const overview = r.experimentOverview(name);
-      if (!overview) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)} in ${this.o.db}`);
-      const trials = r.experimentTrialList(name);
-      return { overview, sweptPaths: sweptPathsOf(trials, name), metric: metricOf(trials), trials, findings: r.experimentFindingCounts(name) };
+  /**
+   * The experiment page's snapshot as JSON text: the experiment, its finding counts, and its trials as the table
+   * SQLite builds (`experimentTrialTable`: row arrays, spliced in as they come, so no object is made per trial).
+   */
+  private experiment(name: string): string {
+    return this.reader.snapshot(() => {
+      this.watcher.tick();
+      const head = this.reader.experimentHeads().find((e) => e.name === name);
+      if (!head) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)} in ${this.o.db}`);
+      const table = this.reader.experimentTrialTable(name);
+      const meta = {
+        instance: this.watcher.instance, eventId: this.watcher.eventId, failure: this.watcher.failure, experiment: head,
+        findings: this.reader.experimentFindingCounts(name), columns: table.columns,
+      };
+      return `${JSON.stringify(meta).slice(0, -1)},"rows":${table.json}}`;
     });
   }
 
   private experimentCharts(name: string, part: string | null): { charts: ChartOut[]; curveTrials: string[] } {
     return this.reader.snapshot(() => {
       if (!this.reader.experimentOverview(name)) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)}`);
-      const rows = this.reader.experimentTrialList(name);
+      const seconds = part === 'curves' ? new Map<string, number>() : this.reader.experimentSeconds(name);
+      const rows = this.reader.experimentTrialList(name, { seconds: false }).map((t) => ({ ...t, seconds: seconds.get(t.id) ?? null }));
       const metric = metricOf(rows);
       const ids = curveTrialIds(rows);
       const epochs = this.reader.epochsOfTrials(ids);

@@ -149,6 +149,16 @@ describe('list rows and overviews', () => {
     assert.deepEqual(list.map((t) => [t.id, t.status, t.links[0]?.params['train.lr'], t.links[0]?.position]),
       [['t1', 'done', 1, 0], ['t2', 'done', 2, 1], ['t3', 'pending', 3, 2]]);
     assert.deepEqual(r.trialList(['t3', 'zz', 't1']).map((t) => t.id), ['t3', 't1']);
+    assert.deepEqual(list.map((t) => t.seconds), [0.75, 0.75, null]);
+    assert.deepEqual(r.experimentTrialList('a', { seconds: false }).map((t) => t.seconds), [null, null, null]);
+    assert.deepEqual([...r.experimentSeconds('a')], [['t1', 0.75], ['t2', 0.75]]);
+    const table = r.experimentTrialTable('a');
+    const rows = JSON.parse(table.json) as unknown[][];
+    const at = (row: unknown[] | undefined, col: string) => row?.[table.columns.indexOf(col)];
+    assert.deepEqual(rows.map((x) => [at(x, 'id'), at(x, 'status'), at(x, 'position'), at(x, 'params'), at(x, 'finalTestAcc')]),
+      [['t1', 'done', 0, { 'train.lr': 1 }, 0.7], ['t2', 'done', 1, { 'train.lr': 2 }, 0.9], ['t3', 'pending', 2, { 'train.lr': 3 }, null]]);
+    assert.deepEqual(at(rows[1], 'findings'), [['lr-too-small', 'warning'], ['overfitting', 'critical']]);
+    assert.equal(r.experimentTrialTable('b').json, '[]');
     const marks = new Map(r.trialMarks().map((m) => [m.id, m]));
     const { diagnosedAt, ...mark } = marks.get('t1') ?? { diagnosedAt: null };
     assert.deepEqual(mark, { id: 't1', attempt: 1, status: 'done', lastEpoch: 1, experiments: ['a'] });

@@ -143,8 +143,26 @@ export const STATUSES: Status[] = ['running', 'pending', 'done', 'pruned', 'dive
 
 export interface DrawnChart { chart: Chart; view: View; figure: HTMLElement }
 
+let vegaLoaded: Promise<void> | null = null;
+
+/**
+ * Loads vega (its browser build, then the module that puts its CSP-safe expression interpreter on globalThis) the
+ * first time a chart is drawn, so a page's tables paint without waiting for half a megabyte of charting code.
+ */
+export function loadVega(): Promise<void> {
+  const add = (attrs: Record<string, string>) => new Promise<void>((resolve, reject) => {
+    const s = el('script', attrs);
+    s.addEventListener('load', () => resolve());
+    s.addEventListener('error', () => reject(new Error(`could not load ${attrs.src ?? 'a script'}`)));
+    document.head.append(s);
+  });
+  vegaLoaded ??= add({ src: '/assets/vendor/vega.min.js' }).then(() => add({ type: 'module', src: '/assets/vendor/vega-expr.js' }));
+  return vegaLoaded;
+}
+
 /** Draws a compiled vega spec into a new figure (with its caption) appended to `parent`. */
 export async function drawChart(parent: HTMLElement, chart: Chart): Promise<DrawnChart> {
+  await loadVega();
   const box = el('div', { class: 'vega' });
   const figure = el('figure', { class: 'chart', 'data-chart': chart.name }, box, el('figcaption', {}, chart.caption));
   parent.append(figure);

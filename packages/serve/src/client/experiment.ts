@@ -10,8 +10,10 @@ import {
 
 interface FindingCount { rule: string; severity: string; trials: number; example: { trialId: string; advice: string } }
 interface ExperimentSnap extends Snapshot {
-  overview: { name: string; description: string; file: string; updatedAt: string; lastActivity: string };
-  sweptPaths: string[]; metric: 'test' | 'train'; trials: TrialRow[]; findings: FindingCount[];
+  experiment: { name: string; description: string; file: string; updatedAt: string };
+  findings: FindingCount[];
+  /** the trials as row arrays in `columns` order (the server splices SQLite's JSON in: see experimentTrialTable) */
+  columns: string[]; rows: unknown[][];
 }
 
 const PAGE = 50;
@@ -26,15 +28,49 @@ let stop: (() => void) | null = null;
 
 interface Column { key: string; label: string; value: (t: TrialRow) => unknown; numeric: boolean; cell?: (t: TrialRow) => Node | string; title?: string }
 
+/** A packed row of the snapshot as a TrialRow (fields the table does not use are null). */
+function decode(columns: string[], row: unknown[]): TrialRow {
+  const o: Record<string, unknown> = {};
+  columns.forEach((c, i) => { o[c] = row[i] ?? null; });
+  const t = o as unknown as TrialRow & { position: number; params: Record<string, unknown> };
+  t.findings = ((o.findings as Array<[string, string]> | null) ?? []).map(([rule, severity]) => ({ rule, severity }));
+  t.links = [{ experiment: name, position: t.position, params: t.params ?? {} }];
+  return t;
+}
+
+/** Swept paths (in order of first appearance), which of them are numeric, their values, and counts by status. */
+let derived: { paths: string[]; numeric: Map<string, boolean>; values: Map<string, string[]>; counts: Map<string, number> } | null = null;
+function derive(): NonNullable<typeof derived> {
+  if (derived) return derived;
+  const paths: string[] = [];
+  const numeric = new Map<string, boolean>();
+  const values = new Map<string, Set<string>>();
+  const counts = new Map<string, number>();
+  for (const t of trials.values()) {
+    counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+    const params = t.links.find((l) => l.experiment === name)?.params ?? {};
+    for (const [k, v] of Object.entries(params)) {
+      if (!numeric.has(k)) { paths.push(k); numeric.set(k, true); values.set(k, new Set()); }
+      if (typeof v !== 'number') numeric.set(k, false);
+      values.get(k)?.add(fmtValue(v));
+    }
+  }
+  derived = {
+    paths, numeric, counts,
+    values: new Map([...values].map(([k, v]) => [k, [...v].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))])),
+  };
+  return derived;
+}
+
 const paramOf = (t: TrialRow, path: string) => t.links.find((l) => l.experiment === name)?.params[path];
 const positionOf = (t: TrialRow) => t.links.find((l) => l.experiment === name)?.position ?? 0;
 
 function columns(): Column[] {
-  const s = snap;
-  if (!s) return [];
-  const params = s.sweptPaths.map((p): Column => ({
+  if (!snap) return [];
+  const d = derive();
+  const params = d.paths.map((p): Column => ({
     key: `p.${p}`, label: p.slice(p.lastIndexOf('.') + 1), title: p, value: (t) => paramOf(t, p),
-    numeric: [...trials.values()].every((t) => typeof paramOf(t, p) === 'number'), cell: (t) => fmtValue(paramOf(t, p)),
+    numeric: d.numeric.get(p) ?? false, cell: (t) => fmtValue(paramOf(t, p)),
   }));
   return [
     { key: 'position', label: '#', value: positionOf, numeric: true },
@@ -50,7 +86,6 @@ function columns(): Column[] {
     { key: 'train', label: 'train acc', value: (t) => t.finalTrainAcc, numeric: true, cell: (t) => pct(t.finalTrainAcc) },
     { key: 'test', label: 'test acc', value: (t) => t.finalTestAcc, numeric: true, cell: (t) => pct(t.finalTestAcc) },
     { key: 'best', label: 'best test acc', value: (t) => t.bestTestAcc, numeric: true, cell: (t) => pct(t.bestTestAcc) },
-    { key: 'seconds', label: 'time (s)', value: (t) => t.seconds, numeric: true, cell: (t) => num(t.seconds) },
     {
       key: 'findings', label: 'diagnosis', value: (t) => t.findings.map((f) => f.rule).join(' '), numeric: false,
       cell: (t) => el('span', {}, ...t.findings.filter((f) => f.severity !== 'info').map(severityBadge)),
@@ -110,8 +145,9 @@ function visibleRows(s: ViewState, cols: Column[]): TrialRow[] {
 }
 
 function filters(s: ViewState): HTMLElement {
+  const d = derive();
   const statusBoxes = STATUSES.map((st) => {
-    const n = [...trials.values()].filter((t) => t.status === st).length;
+    const n = d.counts.get(st) ?? 0;
     const box = el('input', { type: 'checkbox', value: st, checked: s.statuses.has(st), 'data-status': st });
     box.addEventListener('change', () => {
       if (box.checked) s.statuses.add(st);
@@ -121,9 +157,8 @@ function filters(s: ViewState): HTMLElement {
     });
     return el('label', { class: n === 0 ? 'muted' : null }, box, ` ${st} (${n})`);
   });
-  const params = (snap?.sweptPaths ?? []).map((path) => {
-    const values = [...new Set([...trials.values()].map((t) => fmtValue(paramOf(t, path))))]
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const params = d.paths.map((path) => {
+    const values = d.values.get(path) ?? [];
     const select = el('select', { 'data-param': path, title: path },
       el('option', { value: '' }, `${path}: all`), ...values.slice(0, 200).map((v) => el('option', { value: v, selected: s.params.get(path) === v }, v)));
     select.addEventListener('change', () => {
@@ -196,15 +231,16 @@ function renderCompare(): void {
 function renderHeader(): void {
   const h = document.getElementById('header');
   if (!h || !snap) return;
-  const counts = STATUSES.map((st) => [st, [...trials.values()].filter((t) => t.status === st).length] as const).filter(([, n]) => n > 0);
+  const d = derive();
+  const counts = STATUSES.map((st) => [st, d.counts.get(st) ?? 0] as const).filter(([, n]) => n > 0);
   const best = [...trials.values()].filter((t) => t.status === 'done' && t.finalTestAcc !== null)
     .sort((a, b) => (b.finalTestAcc ?? 0) - (a.finalTestAcc ?? 0))[0];
   h.replaceChildren(
-    el('h1', {}, el('span', { class: 'mono' }, snap.overview.name)),
-    el('p', { class: 'desc' }, snap.overview.description),
+    el('h1', {}, el('span', { class: 'mono' }, snap.experiment.name)),
+    el('p', { class: 'desc' }, snap.experiment.description),
     el('p', { class: 'meta' }, `${trials.size} trials: `, ...counts.flatMap(([st, n]) => [statusBadge(st), ` ${n}  `]),
       best ? el('span', {}, ' · best test accuracy ', el('a', { href: `/trials/${best.id}` }, pct(best.finalTestAcc)), ` (${best.id.slice(0, 10)})`) : '',
-      ` · file ${snap.overview.file}`));
+      ` · file ${snap.experiment.file}`));
 }
 
 function renderFindings(): void {
@@ -262,13 +298,25 @@ function apply(d: Delta): void {
     if (e.reset) membership = true;
     for (const c of charts) insertEpochs(c, e.trialId, e.epochs);
   }
-  for (const e of d.experiments) if (snap) snap.overview = { ...snap.overview, ...e };
+  for (const e of d.experiments) if (snap && e.name === name) snap.experiment = { ...snap.experiment, ...e };
+  derived = null;
   if (d.removedExperiments.includes(name)) { showError(`experiment ${name} is no longer in the database`); return; }
-  renderHeader();
-  renderTable();
-  renderFindings();
+  scheduleRender();
   if (membership) refreshCurves();
   if (finished) refreshAll();
+}
+
+let renderPending = false;
+/** Renders header, table and findings once per animation frame, however many deltas arrived in it. */
+function scheduleRender(): void {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => {
+    renderPending = false;
+    renderHeader();
+    renderTable();
+    renderFindings();
+  });
 }
 
 async function load(): Promise<void> {
@@ -281,7 +329,12 @@ async function load(): Promise<void> {
     return;
   }
   trials.clear();
-  for (const t of snap.trials) trials.set(t.id, t);
+  derived = null;
+  for (const row of snap.rows) {
+    const t = decode(snap.columns, row);
+    trials.set(t.id, t);
+  }
+  snap.rows = [];
   for (const f of snap.findings) advice.set(f.rule, f.example.advice);
   document.title = `${name} · sweeplab`;
   main().replaceChildren(el('div', { id: 'header' }), el('section', { id: 'trials' }),
