@@ -404,6 +404,15 @@ export class Store extends ReadQueries {
     return this.db.transaction(() => this.s.fail.run({ id, attempt, status, error, now: nowIso() }).changes === 1).immediate();
   }
 
+  /**
+   * Runs `fn` in one write transaction: the writes it makes (each their own transaction otherwise, then savepoints
+   * inside this one) commit together. A coordinator recording a burst of epoch events from remote workers commits
+   * them at once instead of one commit per row. A throw rolls back only the write that threw when it is caught.
+   */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   /** Marks every running trial of this owner alive now. */
   heartbeat(owner: string): void {
     this.db.transaction(() => this.s.heartbeat.run({ owner, now: nowIso() })).immediate();

@@ -136,5 +136,9 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-/** Builds an executor when one is needed, sized for `trials` tasks (no more workers than trials). */
-export type ExecutorFactory = (need: { trials: number }) => Executor;
+/**
+ * Builds an executor when one is needed, sized for `trials` tasks (no more workers than trials). `batch`, when the
+ * caller has a store, runs a function in one write transaction: an executor that gets events in bursts (the queue)
+ * delivers each burst inside it, so the epochs it records commit together.
+ */
+export type ExecutorFactory = (need: { trials: number; batch?: (fn: () => void) => void }) => Executor;

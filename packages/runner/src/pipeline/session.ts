@@ -50,7 +50,7 @@ export function openSession(opts: SessionOptions): Session {
   const factory = typeof opts.executor === 'function' ? opts.executor : null;
   const executor = (): Executor => {
     if (given) return given;
-    made ??= (factory as ExecutorFactory)({ trials: Math.max(1, opts.expectedTrials?.() ?? 1) });
+    made ??= (factory as ExecutorFactory)({ trials: Math.max(1, opts.expectedTrials?.() ?? 1), batch: (fn) => store.batch(fn) });
     return made;
   };
   beginRun(runId);

@@ -51,5 +51,5 @@ export function faultWorker(data: { delayMs?: number; throwLr?: number; oomLr?: 
 
 /** A factory of queue executors on `url` that look at their jobs every 500 ms. */
 export function queueFactory(url: string, extra: Partial<QueueExecutorOptions> = {}): ExecutorFactory {
-  return ({ trials }) => new QueueExecutor({ url, pollMs: 500, concurrency: trials, ...extra });
+  return ({ trials, batch }) => new QueueExecutor({ url, pollMs: 500, concurrency: trials, ...(batch ? { batch } : {}), ...extra });
 }

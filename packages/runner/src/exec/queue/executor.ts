@@ -34,6 +34,11 @@ export interface QueueExecutorOptions {
   pollMs?: number;
   /** when each task was last heard of (default: the system clock) */
   clock?: Clock;
+  /**
+   * Runs a function in one write transaction (ExecutorFactory's `batch`): each burst of events read from Redis is
+   * delivered inside one, so its epoch rows commit together (default: no batching).
+   */
+  batch?: (fn: () => void) => void;
   /** finished jobs nobody removed (their coordinator died and was never rerun) go after this long (s, default 7 days) */
   keepSeconds?: number;
 }
@@ -76,6 +81,9 @@ export class QueueExecutor implements Executor {
   private readonly poller: NodeJS.Timeout;
   private readonly keepSeconds: number;
   private readonly clock: Clock;
+  private readonly batch: (fn: () => void) => void;
+  /** events read from Redis and not yet delivered: one burst, delivered in one batch */
+  private pending: Array<() => void> = [];
   private closed = false;
 
   constructor(opts: QueueExecutorOptions) {
@@ -90,9 +98,10 @@ export class QueueExecutor implements Executor {
     // connection errors are retried by ioredis; without listeners they would crash the process
     this.queue.on('error', () => {});
     this.events.on('error', () => {});
-    this.events.on('progress', ({ jobId, data }) => this.onProgress(jobId, data));
-    this.events.on('completed', ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
-    this.events.on('failed', ({ jobId, failedReason }) => this.onFailed(jobId, failedReason));
+    this.batch = opts.batch ?? ((fn) => fn());
+    this.events.on('progress', ({ jobId, data }) => this.later(() => this.onProgress(jobId, data)));
+    this.events.on('completed', ({ jobId, returnvalue }) => this.later(() => this.onCompleted(jobId, returnvalue)));
+    this.events.on('failed', ({ jobId, failedReason }) => this.later(() => this.onFailed(jobId, failedReason)));
     this.ready = this.events.waitUntilReady().then(() => undefined);
     this.ready.catch(() => {});
     this.poller = setInterval(() => void this.poll(), opts.pollMs ?? 5000);
@@ -112,6 +121,22 @@ export class QueueExecutor implements Executor {
         await this.check(r); // it may have ended before we listened (an adopted job, a fast worker)
       };
       start().catch((e: unknown) => reject(new ExecutorError('UNAVAILABLE', `the queue at ${this.target.host} (${this.target.name}): ${message(e)}`)));
+    });
+  }
+
+  /** Queues an event; the burst it belongs to (QueueEvents emits a whole read at once) is delivered in one batch. */
+  private later(fn: () => void): void {
+    this.pending.push(fn);
+    if (this.pending.length > 1) return;
+    setImmediate(() => {
+      const burst = this.pending;
+      this.pending = [];
+      try {
+        this.batch(() => { for (const f of burst) f(); });
+      } catch {
+        // the batch could not commit (a busy database): deliver one by one, each write its own transaction
+        for (const f of burst) f();
+      }
     });
   }
 
