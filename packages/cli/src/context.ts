@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
-import { PiscinaExecutor, type ExecutorFactory, type PiscinaExecutorOptions } from '@sweeplab/runner';
+import { DEFAULT_MAX_TRIALS, PiscinaExecutor, type ExecutorFactory, type PiscinaExecutorOptions } from '@sweeplab/runner';
 import { DEFAULT_DB_PATH } from '@sweeplab/store';
 import { reportError } from './errors.js';
 
@@ -36,6 +36,10 @@ export function act<A extends unknown[]>(deps: CliDeps, fn: (...args: A) => numb
 }
 
 export const dbOption = (): Option => new Option('--db <path>', 'results database').default(DEFAULT_DB_PATH);
+
+/** `--max-trials N`: the largest sweep a file may expand to (counted before expanding). */
+export const maxTrialsOption = (): Option =>
+  new Option('--max-trials <n>', `refuse sweeps of more trials than this (counted before expanding)`).argParser(positiveInt('--max-trials')).default(DEFAULT_MAX_TRIALS);
 
 /** A commander parser of a whole number >= 1 (bad values: exit 2 with the option's name). */
 export function positiveInt(name: string) {

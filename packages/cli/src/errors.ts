@@ -3,7 +3,7 @@
  * editors can jump to them) and the exit code: 2 bad input, 1 a failure at run time, 130 interrupted.
  */
 import { ConfigError } from '@sweeplab/runner';
-import { InputError, StoreError } from '@sweeplab/store';
+import { BAD_DATABASE_CODES, InputError, StoreError } from '@sweeplab/store';
 
 export const err = (s: string): void => { process.stderr.write(s); };
 export const out = (s: string): void => { process.stdout.write(s); };
@@ -20,7 +20,7 @@ export function reportError(e: unknown, debug = false): number {
   }
   if (e instanceof StoreError) {
     err(`sweeplab: ${e.message}\n`);
-    return 1;
+    return BAD_DATABASE_CODES.includes(e.code) ? 2 : 1;
   }
   err(`sweeplab: error: ${e instanceof Error ? e.message : String(e)}\n`);
   if (debug && e instanceof Error) err(`${e.stack ?? ''}\n`);

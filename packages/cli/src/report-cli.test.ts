@@ -54,7 +54,7 @@ describe('sweeplab report / diagnose (CLI)', () => {
     assert.ok(run.stdout.includes('--no-diagnose'));
   });
 
-  test('run diagnoses by default; diagnose and report by name; unknown names and ids exit 2; a broken database exits 1', async () => {
+  test('run diagnoses by default; diagnose and report by name; unknown names and ids exit 2; a file that is not a database exits 2 naming it', async () => {
     const db = join(dir, 'cli.db');
     const run = await sweeplab(['run', file, '--db', db, '--workers', '1']);
     assert.equal(run.code, 0, run.stderr);
@@ -90,8 +90,9 @@ describe('sweeplab report / diagnose (CLI)', () => {
     const broken = join(dir, 'broken.db');
     writeFileSync(broken, 'this is not a database, just text long enough to fill a page header of sqlite: ' + 'x'.repeat(200));
     const bad = await sweeplab(['diagnose', 'abcd', '--db', broken]);
-    assert.equal(bad.code, 1, bad.stderr);
-    assert.match(bad.stderr, /^sweeplab: /);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`^sweeplab: ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a SQLite database`));
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
   });
 
   test('run --no-diagnose writes no diagnosis and trains no baseline', async () => {

@@ -35,10 +35,12 @@ export function gitCommit(cwd: string = process.cwd()): string | null {
 /** The environment record of a run; `kernels` is the experiments' kernel setting (the backend it resolves to is recorded). */
 export function collectEnvironment(
   runId: string, startedAt: string, command: string, dataFingerprints: Record<string, string>, kernels: KernelsSetting = 'auto',
+  owner: string | null = null,
 ): EnvironmentInput {
   const k = kernelSummary(kernels);
   return {
     runId,
+    owner,
     startedAt,
     command,
     sweeplabVersion: sweeplabVersion(),

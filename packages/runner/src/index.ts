@@ -2,8 +2,8 @@
 // executor -> results in the store. What the CLI (and a future dashboard or queue worker) uses; nothing else.
 
 // experiment files
-export { loadExperiment, validateFiles, ConfigError, formatIssue } from './config/index.js';
-export type { ConfigIssue, LoadedExperiment, TrialConfig, TrialPlan } from './config/index.js';
+export { loadExperiment, validateFiles, ConfigError, formatIssue, DEFAULT_MAX_TRIALS } from './config/index.js';
+export type { ConfigIssue, LoadedExperiment, LoadOptions, TrialConfig, TrialPlan } from './config/index.js';
 
 // running
 export { runExperiments, runLoaded, loadAll } from './run.js';

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { InputError, isFinished, type ExperimentRegistration, type RegistrationResult } from '@sweeplab/store';
 import type { Clock } from './clock.js';
-import { validateFiles, type LoadedExperiment } from './config/index.js';
+import { validateFiles, type LoadedExperiment, type LoadOptions } from './config/index.js';
 import { collectEnvironment } from './environment.js';
 import type { Executor, ExecutorFactory } from './exec/types.js';
 import { diagnoseTrials } from './pipeline/diagnosis.js';
@@ -27,12 +27,16 @@ export interface RunOptions {
   executor: Executor | ExecutorFactory;
   /** rerun finished (done / diverged / pruned) trials too */
   force?: boolean;
+  /** refuse a static sweep larger than this many trials before expanding it (default 100,000) */
+  maxTrials?: number;
   /** aborting it stops the run like Ctrl-C: running trials end `interrupted` (its reason names the signal) */
   signal?: AbortSignal;
   /** progress and results, as structured events */
   emit?: (e: RunEvent) => void;
   /** recorded in environment.command */
   command?: string;
+  /** the Redis queue the trials run through (`run --queue`): recorded in environment.queue_host / queue_name */
+  queue?: { host: string; name: string };
   /** diagnose the finished trials after training (training the baselines they need); off unless set */
   diagnose?: boolean;
   /** keep trained weights under <db dir>/weights/<trial-id>.npz: the best trial per experiment (default), all, none */
@@ -98,16 +102,16 @@ export function candidatesOf(exps: readonly LoadedExperiment[]): TrialCandidate[
 }
 
 /** Validates all files first; any invalid file -> InputError('CONFIG') listing every issue, nothing written. */
-export function loadAll(files: readonly string[]): LoadedExperiment[] {
+export function loadAll(files: readonly string[], opts: LoadOptions = {}): LoadedExperiment[] {
   if (files.length === 0) throw new InputError('BAD_OPTION', 'no experiment file given; usage: sweeplab run <files...>');
-  const { ok, errors } = validateFiles([...files]);
+  const { ok, errors } = validateFiles(files, opts);
   if (errors.length > 0) throw new InputError('CONFIG', errors.map((e) => e.message).join('\n'));
   return ok;
 }
 
 /** Validates, registers and runs the experiment files (see the module comment). */
 export async function runExperiments(files: readonly string[], opts: RunOptions): Promise<RunResult> {
-  return runLoaded(loadAll(files), opts);
+  return runLoaded(loadAll(files, opts.maxTrials !== undefined ? { maxTrials: opts.maxTrials } : {}), opts);
 }
 
 function countOf(trials: readonly RunTrialReport[]): RunCounts {
@@ -172,7 +176,7 @@ export async function runLoaded(exps: readonly LoadedExperiment[], opts: RunOpti
     keeper = new WeightsKeeper(session.store, opts.db, opts.keepWeights ?? 'best', new Map(exps.map((e) => [e.name, e.objective])));
     const fingerprints = Object.fromEntries(exps.map((e) => [e.name, e.dataFingerprint]));
     session.store.startEnvironment(collectEnvironment(session.runId, session.clock.iso(),
-      opts.command ?? `run ${exps.map((e) => e.file).join(' ')}`, fingerprints, exps[0]?.kernels ?? 'auto'));
+      opts.command ?? `run ${exps.map((e) => e.file).join(' ')}`, fingerprints, exps[0]?.kernels ?? 'auto', session.ownerId));
     envStarted = true;
     const search = buildSearch(session.store, exps, candidates, (message) => emit({ type: 'notice', message }));
     const searched = { trials: search.searches.reduce((n, s) => n + s.remaining(), 0), work: search.searches.reduce((n, s) => n + s.remainingWork(), 0) };

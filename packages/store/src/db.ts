@@ -6,9 +6,10 @@
  * - `openReadOnly`: a read-only file handle with `query_only` on. It never migrates and never writes: an older
  *   schema is a StoreError SCHEMA_OLD (the caller decides whether to upgrade through a writer first).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { FileAccessError, openRegular, readAt } from '@sweeplab/data';
 import { InputError, StoreError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.js';
 
@@ -84,6 +85,43 @@ function applyMigrations(db: Database.Database, path: string, pending: (current:
   }
 }
 
+/** Every SQLite database file starts with these 16 bytes. */
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/**
+ * Checks an existing `--db` before SQLite touches it: a regular file (not a device, FIFO or directory) that is empty
+ * or starts with SQLite's header. Anything else is StoreError NOT_SQLITE and nothing is written to it.
+ */
+function checkDatabaseFile(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  let file: { fd: number; size: number };
+  try {
+    file = openRegular(path);
+  } catch (e) {
+    if (e instanceof FileAccessError) throw new StoreError('NOT_SQLITE', path, `${e.message}; pass --db <a sweeplab results database>`);
+    throw e;
+  }
+  try {
+    if (file.size === 0) return;
+    const head = new TextDecoder('latin1').decode(readAt(file.fd, 16, 0));
+    if (head !== SQLITE_MAGIC) {
+      throw new StoreError('NOT_SQLITE', path, `${path}: not a SQLite database (it does not start with SQLite's header); pass --db <a sweeplab results database>`);
+    }
+  } finally {
+    closeSync(file.fd);
+  }
+}
+
+/** Refuses, before anything is written (WAL switch included), a database this sweeplab must not change. */
+function checkOwnership(db: Database.Database, path: string): void {
+  const v = userVersion(db);
+  if (v > SCHEMA_VERSION) throw tooNew(path, v);
+  if (v === 0) {
+    const tables = db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).pluck().get() as number;
+    if (tables > 0) throw notSweeplab(path);
+  }
+}
+
 /** Applies the missing migrations. Safe to call from several processes at once; a no-op when up to date. */
 export function migrate(db: Database.Database, path: string): void {
   const v = userVersion(db);
@@ -97,6 +135,7 @@ export function migrate(db: Database.Database, path: string): void {
  * foreign_keys=ON, busy_timeout=5000, schema migrated. `:memory:` works too (tests).
  */
 export function openWritable(path: string = DEFAULT_DB_PATH): Database.Database {
+  checkDatabaseFile(path);
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   let db: Database.Database;
   try {
@@ -106,6 +145,7 @@ export function openWritable(path: string = DEFAULT_DB_PATH): Database.Database 
   }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkOwnership(db, path);
     enableWal(db, path);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -127,6 +167,7 @@ export function openReadOnly(path: string = DEFAULT_DB_PATH): Database.Database 
   if (!existsSync(path)) {
     throw new InputError('NO_DATABASE', `no results database at ${path}: run \`sweeplab run <file>\` first, or pass --db <path>`);
   }
+  checkDatabaseFile(path);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
@@ -146,6 +187,10 @@ export function openReadOnly(path: string = DEFAULT_DB_PATH): Database.Database 
   } catch (e) {
     db.close();
     if (e instanceof StoreError || e instanceof InputError) throw e;
+    if ((e as { code?: string }).code === 'SQLITE_READONLY_DIRECTORY' || (e as { code?: string }).code === 'SQLITE_CANTOPEN') {
+      throw new StoreError('OPEN_FAILED', path, `${path}: the database is in WAL mode and its folder is read-only, so SQLite cannot create ` +
+        `${path}-shm, which readers need; copy the database to a writable folder (or make the folder writable) and pass --db <the copy>`);
+    }
     throw new StoreError('OPEN_FAILED', path, `${path}: cannot read the database (${(e as Error).message})`);
   }
   return db;

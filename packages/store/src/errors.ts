@@ -23,9 +23,13 @@ export class InputError extends Error {
 
 /**
  * SCHEMA_TOO_NEW: written by a newer sweeplab; SCHEMA_OLD: a read-only connection found an older schema (a writer
- * migrates it); NOT_SWEEPLAB: another program's database; OPEN_FAILED: the file cannot be opened or used.
+ * migrates it); NOT_SWEEPLAB: another program's database; NOT_SQLITE: not a SQLite database at all (or not a
+ * regular file); OPEN_FAILED: the file cannot be opened or used.
  */
-export type StoreErrorCode = 'SCHEMA_TOO_NEW' | 'SCHEMA_OLD' | 'NOT_SWEEPLAB' | 'OPEN_FAILED';
+export type StoreErrorCode = 'SCHEMA_TOO_NEW' | 'SCHEMA_OLD' | 'NOT_SWEEPLAB' | 'NOT_SQLITE' | 'OPEN_FAILED';
+
+/** Store errors that are bad input (the `--db` given is not a usable sweeplab database): exit code 2. */
+export const BAD_DATABASE_CODES: readonly StoreErrorCode[] = ['NOT_SWEEPLAB', 'NOT_SQLITE', 'SCHEMA_TOO_NEW'];
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

@@ -3,7 +3,7 @@
 // read through `ResultsReader` (or the rows the engine hands them).
 export { DEFAULT_DB_PATH } from './db.js';
 export { SCHEMA_VERSION } from './migrations.js';
-export { InputError, StoreError } from './errors.js';
+export { BAD_DATABASE_CODES, InputError, StoreError } from './errors.js';
 export type { InputErrorCode, StoreErrorCode } from './errors.js';
 export { Store } from './store.js';
 export type {

@@ -340,11 +340,20 @@ CREATE TRIGGER experiment_trials_rev_update AFTER UPDATE ON experiment_trials BE
 CREATE TRIGGER experiment_trials_rev_delete AFTER DELETE ON experiment_trials BEGIN ${bumpRev('OLD.trial_id')} END;
 `;
 
+/**
+ * 5: `environment.owner`: the `host:pid@start:run` of the process that runs it, so the next run can close the
+ * rows of runs that died (kill -9, power loss) as `interrupted` instead of leaving them `running` for ever.
+ */
+const ENVIRONMENT_OWNER = /* sql */ `
+ALTER TABLE environment ADD COLUMN owner TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: INIT },
   { version: 2, name: 'attempts', sql: ATTEMPTS, rebuildsTables: true },
   { version: 3, name: 'search', sql: SEARCH },
   { version: 4, name: 'changes', sql: CHANGES },
+  { version: 5, name: 'environment-owner', sql: ENVIRONMENT_OWNER },
 ];
 
 /** The schema version this code writes (= the number of migrations). */

@@ -43,7 +43,7 @@ const DOCUMENTED: Record<string, string[]> = {
   gradchecks: ['id', 'experiment', 'arch', 'run_id', 'layer', 'kind', 'checked', 'skipped', 'max_rel_error',
     'max_abs_error', 'worst_index', 'analytic', 'numeric', 'eps', 'threshold', 'passed', 'created_at'],
   environment: ['run_id', 'started_at', 'finished_at', 'command', 'sweeplab_version', 'git_commit', 'node_version',
-    'platform', 'cpu', 'cores', 'kernel_backend', 'openblas_core', 'data_fingerprints_json', 'status'],
+    'platform', 'cpu', 'cores', 'kernel_backend', 'openblas_core', 'data_fingerprints_json', 'status', 'owner'],
   diagnoses: ['trial_id', 'rule', 'severity', 'evidence_json', 'advice', 'created_at'],
   rungs: ['experiment', 'trial_id', 'epoch', 'value', 'decision', 'rule', 'created_at'],
 };
@@ -410,5 +410,53 @@ describe('read side', () => {
     const check = new Database(path, { readonly: true });
     assert.equal(check.pragma('user_version', { simple: true }), 1);
     check.close();
+  });
+});
+
+describe('databases that are not ours, and runs that died', () => {
+  test('a file that is not SQLite, or a device, is refused naming it; another program\'s database is left unchanged (no WAL switch)', () => {
+    const path = join(dir, 'text.db');
+    writeFileSync(path, 'hello, not a database');
+    assert.throws(() => Store.open(path), (e: unknown) => e instanceof StoreError && e.code === 'NOT_SQLITE' && e.message.startsWith(path));
+    assert.throws(() => Store.open('/dev/null'), (e: unknown) => e instanceof StoreError && e.code === 'NOT_SQLITE' && /character device/.test(e.message));
+    const other = join(dir, 'theirs.db');
+    const raw = new Database(other);
+    raw.exec('CREATE TABLE t (x)');
+    raw.close();
+    assert.throws(() => Store.open(other), (e: unknown) => e instanceof StoreError && e.code === 'NOT_SWEEPLAB');
+    const check = new Database(other, { readonly: true });
+    assert.equal(check.pragma('journal_mode', { simple: true }), 'delete');
+    assert.equal(check.pragma('user_version', { simple: true }), 0);
+    check.close();
+  });
+
+  test('experiment names whose views would collide (case, or - vs _) are refused at registration', () => {
+    const store = Store.open(freshPath());
+    store.registerExperiments([registration('lr-sweep', '/x/a.yaml', [{ id: 't1', lr: 1 }])]);
+    for (const name of ['lr_sweep', 'LR-sweep', 'lr.sweep']) {
+      assert.throws(() => store.registerExperiments([registration(name, `/x/${name}.yaml`, [{ id: 't2', lr: 2 }])]),
+        (e: unknown) => e instanceof InputError && e.code === 'NAME_CONFLICT' && /trials_lr_sweep/i.test(e.message) && /"lr-sweep"/.test(e.message), name);
+    }
+    assert.equal(peek(store).prepare('SELECT count(*) FROM experiments').pluck().get(), 1);
+    store.close();
+  });
+
+  test('environment rows of runs that died are closed as interrupted; live ones stay running', () => {
+    const store = Store.open(freshPath());
+    const env = (runId: string, owner: string | null) => ({
+      runId, owner, startedAt: '2026-01-01T00:00:00Z', command: 'run x', sweeplabVersion: '0', gitCommit: null, nodeVersion: 'v20',
+      platform: 'linux', cpu: null, cores: 2, kernelBackend: 'js', openblasCore: null, dataFingerprints: {},
+    });
+    store.startEnvironment(env('dead-run', 'host:1:dead-run'));
+    store.startEnvironment(env('live-run', 'host:2:live-run'));
+    store.startEnvironment(env('old-run', null)); // written before owners were recorded, no trial running
+    store.startEnvironment(env('done-run', 'host:1:done-run'));
+    store.finishEnvironment('done-run', 'done');
+    assert.deepEqual(store.closeDeadEnvironments((o) => o === 'host:2:live-run').sort(), ['dead-run', 'old-run']);
+    assert.deepEqual(peek(store).prepare('SELECT run_id, status FROM environment ORDER BY run_id').all(), [
+      { run_id: 'dead-run', status: 'interrupted' }, { run_id: 'done-run', status: 'done' },
+      { run_id: 'live-run', status: 'running' }, { run_id: 'old-run', status: 'interrupted' },
+    ]);
+    store.close();
   });
 });

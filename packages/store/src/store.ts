@@ -99,6 +99,8 @@ export interface GradcheckInput {
 
 export interface EnvironmentInput {
   runId: string;
+  /** `host:pid@start:run` of the process (null: not known) */
+  owner: string | null;
   startedAt: string;
   command: string;
   sweeplabVersion: string;
@@ -149,6 +151,7 @@ function prepareStatements(db: Database.Database) {
   return {
     getExperiment: db.prepare<{ name: string }, { name: string; file: string }>(
       'SELECT name, file FROM experiments WHERE name = @name'),
+    experimentNames: db.prepare<[], string>('SELECT name FROM experiments').pluck(),
     upsertExperiment: db.prepare(`
       INSERT INTO experiments (name, description, file, yaml, created_at, updated_at, resolved_json)
       VALUES (@name, @description, @file, @yaml, @now, @now, @resolvedJson)
@@ -216,9 +219,13 @@ function prepareStatements(db: Database.Database) {
         @worstIndex, @analytic, @numeric, @eps, @threshold, @passed, @now)`),
     insertEnvironment: db.prepare(`
       INSERT INTO environment (run_id, started_at, command, sweeplab_version, git_commit, node_version, platform,
-        cpu, cores, kernel_backend, openblas_core, data_fingerprints_json, status)
+        cpu, cores, kernel_backend, openblas_core, data_fingerprints_json, status, owner)
       VALUES (@runId, @startedAt, @command, @sweeplabVersion, @gitCommit, @nodeVersion, @platform, @cpu, @cores,
-        @kernelBackend, @openblasCore, @dataFingerprintsJson, 'running')`),
+        @kernelBackend, @openblasCore, @dataFingerprintsJson, 'running', @owner)`),
+    runningEnvironments: db.prepare<[], { run_id: string; owner: string | null }>(
+      `SELECT run_id, owner FROM environment WHERE status = 'running'`),
+    runningTrialsOfRun: db.prepare<{ pattern: string }, { n: number }>(
+      `SELECT count(*) AS n FROM trials WHERE status = 'running' AND owner LIKE @pattern ESCAPE '\\'`),
     finishEnvironment: db.prepare(
       'UPDATE environment SET finished_at = @now, status = @status WHERE run_id = @runId'),
     insertRung: db.prepare(`
@@ -279,6 +286,12 @@ export class Store extends ReadQueries {
   }
 
   private registerOne(e: ExperimentRegistration, now: string): RegistrationResult {
+    const view = experimentViewName(e.name);
+    const clash = this.s.experimentNames.all().find((n) => n !== e.name && experimentViewName(n).toLowerCase() === view.toLowerCase());
+    if (clash !== undefined) {
+      throw new InputError('NAME_CONFLICT', `${e.file}: experiment name "${e.name}" gives the SQL view ${view}, which experiment "${clash}" in ` +
+        `${this.path} already has (names are compared without case, and characters outside A-Z a-z 0-9 _ become _); give this file another \`name:\``);
+    }
     const existing = this.s.getExperiment.get({ name: e.name });
     if (existing && existing.file !== e.file && existsSync(existing.file)) {
       throw new InputError('NAME_CONFLICT',
@@ -293,7 +306,6 @@ export class Store extends ReadQueries {
     if (e.appendOnly !== true) this.s.deleteLinks.run({ experiment: e.name });
     const link = e.appendOnly === true ? this.s.upsertLink : this.s.insertLink;
     for (const t of e.trials) link.run({ experiment: e.name, trialId: t.id, paramsJson: t.paramsJson, position: t.position });
-    const view = experimentViewName(e.name);
     this.db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view)}`);
     this.db.exec(experimentViewSql(e.name, e.sweptPaths));
     return { name: e.name, view, trials: e.trials.length, newTrials };
@@ -456,5 +468,24 @@ export class Store extends ReadQueries {
 
   finishEnvironment(runId: string, status: 'done' | 'failed' | 'interrupted'): void {
     this.db.transaction(() => this.s.finishEnvironment.run({ runId, status, now: nowIso() })).immediate();
+  }
+
+  /**
+   * Closes as `interrupted` the `environment` rows still `running` whose process is gone (`isAlive` false for their
+   * owner; a row without an owner, written before owners were recorded, counts as gone when none of its trials is
+   * still running). Returns the run ids it closed.
+   */
+  closeDeadEnvironments(isAlive: (owner: string) => boolean): string[] {
+    return this.db.transaction((): string[] => {
+      const closed: string[] = [];
+      for (const r of this.s.runningEnvironments.all()) {
+        const dead = r.owner !== null ? !isAlive(r.owner)
+          : (this.s.runningTrialsOfRun.get({ pattern: `%:${r.run_id.replace(/[\\%_]/g, (c) => `\\${c}`)}` })?.n ?? 0) === 0;
+        if (!dead) continue;
+        this.s.finishEnvironment.run({ runId: r.run_id, status: 'interrupted', now: nowIso() });
+        closed.push(r.run_id);
+      }
+      return closed;
+    }).immediate();
   }
 }

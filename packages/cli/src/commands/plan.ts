@@ -1,7 +1,7 @@
 /** `sweeplab plan <file>`: the trials a file expands to, what the database has, and an estimate of the work. */
 import type { Command } from 'commander';
 import { planExperiment, type PlanResult } from '@sweeplab/runner';
-import { act, dbOption, positiveInt, type CliDeps } from '../context.js';
+import { act, dbOption, maxTrialsOption, positiveInt, type CliDeps } from '../context.js';
 import { out } from '../errors.js';
 import { formatDuration, textTable } from '../format.js';
 
@@ -56,8 +56,9 @@ export function register(program: Command, deps: CliDeps): void {
     .argument('<file>', 'experiment YAML file')
     .addOption(dbOption())
     .option('-w, --workers <n>', 'workers to estimate for (default: one per core)', positiveInt('--workers'))
-    .action(act(deps, (file: string, o: { db: string; workers?: number }) => {
-      out(renderPlan(planExperiment(file, { db: o.db, ...(o.workers !== undefined ? { workers: o.workers } : {}) })));
+    .addOption(maxTrialsOption())
+    .action(act(deps, (file: string, o: { db: string; workers?: number; maxTrials: number }) => {
+      out(renderPlan(planExperiment(file, { db: o.db, maxTrials: o.maxTrials, ...(o.workers !== undefined ? { workers: o.workers } : {}) })));
       return 0;
     }));
 }

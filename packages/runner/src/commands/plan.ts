@@ -124,8 +124,8 @@ function searchPlanOf(exp: LoadedExperiment, dbPath: string): SearchPlan {
   };
 }
 
-export function planExperiment(file: string, opts: { db: string; workers?: number }): PlanResult {
-  const exp = loadExperiment(file);
+export function planExperiment(file: string, opts: { db: string; workers?: number; maxTrials?: number }): PlanResult {
+  const exp = loadExperiment(file, opts.maxTrials !== undefined ? { maxTrials: opts.maxTrials } : {});
   const statuses = existsSync(opts.db) ? withResults(opts.db, (r) => r.trialStatuses(exp.trials.map((t) => t.id))) : new Map<string, TrialStatus>();
   const trials: PlanTrial[] = exp.trials.map((t) => {
     const n = trainCount(t.config);

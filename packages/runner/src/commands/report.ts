@@ -5,7 +5,7 @@
  * shows pending and running trials as they are.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { renderReport, type ReportInput } from '@sweeplab/reporting';
 import { InputError } from '@sweeplab/store';
 import { systemClock, type Clock } from '../clock.js';
@@ -91,6 +91,18 @@ export function loadReportInput(name: string, opts: { db: string; clock?: Clock 
   }));
 }
 
+/**
+ * `results/reports/<name>/`, with the name made safe for a folder name (a database edited by hand may hold any
+ * name): the path never leaves the reports directory.
+ */
+export function reportsDirOf(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (d) => '_'.repeat(d.length)) || '_';
+  const dir = join(DEFAULT_REPORTS_DIR, safe);
+  const root = resolve(DEFAULT_REPORTS_DIR);
+  if (!resolve(dir).startsWith(root + sep)) throw new InputError('BAD_OPTION', `experiment name ${JSON.stringify(name)} cannot be a report folder name; pass --out <dir>`);
+  return dir;
+}
+
 /** Writes `text` to `path` through a temporary file, so a reader never sees half a file. */
 function writeAtomic(path: string, text: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -108,7 +120,7 @@ function writeAtomic(path: string, text: string): void {
 export async function reportExperiment(name: string, opts: ReportOptions): Promise<ReportResult> {
   const input = loadReportInput(name, opts);
   const rendered = await renderReport(input);
-  const outDir = opts.out ?? join(DEFAULT_REPORTS_DIR, name);
+  const outDir = opts.out ?? reportsDirOf(name);
   const htmlPath = join(outDir, 'index.html');
   const markdownPath = join(outDir, 'summary.md');
   writeAtomic(htmlPath, rendered.html);

@@ -7,6 +7,17 @@ export type ConfigErrorCode = 'INVALID' | 'YAML' | 'NOT_FOUND';
 
 export const formatIssue = (i: ConfigIssue): string => (i.line > 0 ? `${i.file}:${i.line}:${i.col}: ${i.message}` : `${i.file}: ${i.message}`);
 
+/** At most this many issues are printed (a screenful); the rest are counted. `issues` keeps them all. */
+export const MAX_SHOWN_ISSUES = 30;
+
+/** The issues one per line, the first MAX_SHOWN_ISSUES of them, then `... and N more`. */
+export function issuesText(issues: readonly ConfigIssue[]): string {
+  const shown = issues.slice(0, MAX_SHOWN_ISSUES).map(formatIssue);
+  const more = issues.length - shown.length;
+  if (more > 0) shown.push(`... and ${more} more problem${more === 1 ? '' : 's'} in ${issues[0]?.file ?? 'this file'} (fix these first, then validate again)`);
+  return shown.join('\n');
+}
+
 /**
  * An experiment file (or one it extends) is unusable. `issues` holds every problem found, sorted by file then
  * position; `message` is the issues as `file:line:col: message`, one per line.
@@ -20,7 +31,7 @@ export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
 
   constructor(code: ConfigErrorCode, issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    super(issuesText(issues));
     this.code = code;
     this.issues = issues;
   }

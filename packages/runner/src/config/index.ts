@@ -5,5 +5,6 @@ export { ExperimentSchema, DEFAULTS, writeSchemaJson } from './schema.js';
 export type { ExperimentConfig } from './schema.js';
 export type { TrialConfig, ResolvedSubset } from './resolve.js';
 export { loadExperiment, validateFiles } from './load.js';
-export type { TrialPlan, LoadedExperiment } from './load.js';
+export type { TrialPlan, LoadedExperiment, LoadOptions } from './load.js';
+export { DEFAULT_MAX_TRIALS } from './sweep.js';
 export { trialIdOf, archOf, canonicalJson } from './id.js';

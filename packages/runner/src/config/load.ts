@@ -1,16 +1,17 @@
 // Loading an experiment file: YAML with positions -> extends chain -> merged config -> schema -> sweep -> per-trial
 // resolve and checks -> trial plans. Every problem found on the way is collected and thrown as one ConfigError.
-import { readFileSync } from 'node:fs';
+import { FileAccessError, readRegularFile } from '@sweeplab/data';
+import { experimentViewName } from '@sweeplab/store';
 import { basename, dirname, extname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { checkTrial, newCheckContext, type CheckContext } from './checks.js';
 import { ConfigError, formatIssue, sortIssues, type ConfigIssue } from './errors.js';
 import { archOf, trialIdOf } from './id.js';
 import { applySweep, type Sections, type TrialConfig } from './resolve.js';
-import { NAME_PATTERN, type ExperimentConfig } from './schema.js';
+import { NAME_MAX_LENGTH, NAME_PATTERN, type ExperimentConfig } from './schema.js';
 import { searchSettings, type Objective, type PruneSpec, type SearchSpec } from './search.js';
-import { checkSweep, expandSweep, sanitizeSweep, searchProbeRows, sweptPaths, type SweepConfig, type SweptValue } from './sweep.js';
-import { repr, validateExperiment, type RawIssue } from './validate.js';
-import { dropNulls, locate, parseSource, plainValue, type Source } from './yaml-source.js';
+import { checkSweep, DEFAULT_MAX_TRIALS, expandSweep, sweepTrialCount, sanitizeSweep, searchProbeRows, sweptPaths, type SweepConfig, type SweptValue } from './sweep.js';
+import { emptyUnknownKeys, repr, validateExperiment, type RawIssue } from './validate.js';
+import { dropNulls, locate, MAX_YAML_BYTES, parseSource, plainValue, type Source } from './yaml-source.js';
 
 export interface TrialPlan {
   /** 16 hex chars: hash of the resolved config and the data/init fingerprints (docs/design.md) */
@@ -64,24 +65,34 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
  * Loads, validates and expands an experiment file.
  * @throws ConfigError with every problem found (YAML syntax, schema, sweep, data, init files), each located.
  */
-export function loadExperiment(file: string): LoadedExperiment {
-  const r = analyze(file, { data: new Map(), weights: new Map() });
+export function loadExperiment(file: string, opts: LoadOptions = {}): LoadedExperiment {
+  const r = analyze(file, { data: new Map(), weights: new Map(), maxTrials: opts.maxTrials ?? DEFAULT_MAX_TRIALS });
   if ('error' in r) throw r.error;
   return r.loaded;
 }
 
 /** Loads each file (as loadExperiment) and also rejects experiment names used by two of them. */
-export function validateFiles(files: string[]): { ok: LoadedExperiment[]; errors: ConfigError[] } {
-  const shared = { data: new Map(), weights: new Map() };
+export function validateFiles(files: readonly string[], opts: LoadOptions = {}): { ok: LoadedExperiment[]; errors: ConfigError[] } {
+  const shared = { data: new Map(), weights: new Map(), maxTrials: opts.maxTrials ?? DEFAULT_MAX_TRIALS };
   const ok: LoadedExperiment[] = [];
   const errors: ConfigError[] = [];
   const byName = new Map<string, LoadedExperiment>();
+  const byView = new Map<string, LoadedExperiment>();
   for (const f of files) {
     const r = analyze(f, shared);
     if ('error' in r) {
       errors.push(r.error);
       continue;
     }
+    const view = experimentViewName(r.loaded.name).toLowerCase();
+    const sameView = byView.get(view);
+    if (sameView && sameView.name !== r.loaded.name) {
+      const at = r.namePos ?? { file: r.loaded.file, line: 1, col: 1 };
+      errors.push(new ConfigError('INVALID', [{ ...at, message: `experiment name "${r.loaded.name}" and "${sameView.name}" (${sameView.file}) give the same SQL view ` +
+        `${experimentViewName(r.loaded.name)} (names are compared without case, and characters outside A-Z a-z 0-9 _ become _): rename one of them` }]));
+      continue;
+    }
+    byView.set(view, r.loaded);
     const first = byName.get(r.loaded.name);
     if (first) {
       const at = r.namePos ?? { file: r.loaded.file, line: 1, col: 1 };
@@ -94,14 +105,19 @@ export function validateFiles(files: string[]): { ok: LoadedExperiment[]; errors
   return { ok, errors };
 }
 
-type Shared = Pick<CheckContext, 'data' | 'weights'>;
+/** Limits of loading: `maxTrials` (default 100,000) refuses larger static sweeps before expanding them. */
+export interface LoadOptions {
+  maxTrials?: number;
+}
+
+type Shared = Pick<CheckContext, 'data' | 'weights'> & { maxTrials: number };
 type Analysis = { loaded: LoadedExperiment; namePos: { file: string; line: number; col: number } | null } | { error: ConfigError };
 
 function analyze(file: string, shared: Shared): Analysis {
   const abs = resolve(file);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = readYaml(abs);
   } catch (e) {
     return { error: new ConfigError('NOT_FOUND', [{ file, line: 0, col: 0, message: `cannot read the experiment file: ${reason(e)}` }]) };
   }
@@ -118,6 +134,10 @@ function analyze(file: string, shared: Shared): Analysis {
     if (!isObj(v)) issues.push({ ...locate([s], []), message: `the file must be a map of keys (name, data, model, train, gradcheck, sweep), got ${repr(v)}` });
   }
   if (issues.length) return { error: new ConfigError('INVALID', issues) };
+  for (const s of chain.sources) {
+    const v = plainValue(s);
+    if (isObj(v)) issues.push(...emptyUnknownKeys(v).map((i) => ({ ...locate([s], i.path, 'key'), message: i.message })));
+  }
 
   const merged = mergeChain(chain.sources);
   const schemaIssues = validateExperiment(merged);
@@ -131,6 +151,13 @@ function analyze(file: string, shared: Shared): Analysis {
     issues.push(...sweepIssues.map((i) => at(i)));
     const inSweep = [...schemaIssues, ...sweepIssues].filter((i) => i.path[0] === 'sweep').map((i) => i.path);
     const valid = inSweep.length ? sanitizeSweep(sweep, inSweep) : sweep;
+    const { count, axes } = sweepTrialCount(valid);
+    if (!isObj(valid.search) && count > shared.maxTrials) {
+      // counted, not expanded: a 10^7 grid is refused in microseconds instead of exhausting memory
+      issues.push({ ...locate(chain.sources, ['sweep'], 'key'), message: `the sweep expands to ${count.toLocaleString('en-US')} trials ` +
+        `(${axes.join(' × ')}), more than the limit of ${shared.maxTrials.toLocaleString('en-US')}: sweep fewer values, or raise the limit with --max-trials ${count}` });
+      return { error: new ConfigError('INVALID', sortIssues(issues, chain.sources.map((x) => x.file))) };
+    }
     rows = isObj(valid.search) ? searchProbeRows(valid) : expandSweep(valid);
   }
   const isSearch = isObj(sweep) && isObj(sweep.search);
@@ -172,10 +199,10 @@ function analyze(file: string, shared: Shared): Analysis {
   }
 
   const name = typeof merged.name === 'string' ? merged.name : basename(file, extname(file));
-  if (!NAME_PATTERN.test(name)) {
+  if (!NAME_PATTERN.test(name) || name.length > NAME_MAX_LENGTH) {
     // only a default name can get here (the schema checks an explicit one); names starting with '_' are
     // reserved for sweeplab's built-in experiments (_baselines)
-    throw new ConfigError('INVALID', [{ file, line: 1, col: 1, message: `the file name gives the experiment name "${name}", which is not allowed (letters, digits, . _ -, not starting with . _ or -): set name: in the file` }]);
+    throw new ConfigError('INVALID', [{ file, line: 1, col: 1, message: `the file name gives the experiment name "${name}", which is not allowed (letters, digits, . _ -, not starting with . _ or -, at most ${NAME_MAX_LENGTH} characters): set name: in the file` }]);
   }
   const topValue = plainValue(top);
   return {
@@ -208,8 +235,14 @@ function place(chain: readonly Source[], i: RawIssue, row: readonly SweptValue[]
 }
 
 function reason(e: unknown): string {
+  if (e instanceof FileAccessError) return e.code === 'NOT_FOUND' ? 'no such file' : e.problem;
   const code = (e as NodeJS.ErrnoException).code;
   return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+}
+
+/** An experiment file's text: a regular file of at most MAX_YAML_BYTES (devices, FIFOs and sockets are refused). */
+function readYaml(abs: string): string {
+  return new TextDecoder().decode(readRegularFile(abs, MAX_YAML_BYTES, 'an experiment file'));
 }
 
 // ---- extends
@@ -228,7 +261,7 @@ function loadChain(top: Source): { sources: Source[]; issues: ConfigIssue[]; syn
       break;
     }
     const abs = resolve(dirname(cur.path), ext);
-    const display = normalize(join(dirname(cur.file), ext));
+    const display = isAbsolute(ext) ? ext : normalize(join(dirname(cur.file), ext));
     const cycle = sources.findIndex((s) => s.path === abs);
     if (cycle >= 0) {
       issues.push({ ...at, message: `extends cycle: ${[...sources.slice(cycle).map((s) => s.file), display].join(' -> ')}; a file cannot extend itself, directly or through others` });
@@ -236,7 +269,7 @@ function loadChain(top: Source): { sources: Source[]; issues: ConfigIssue[]; syn
     }
     let text: string;
     try {
-      text = readFileSync(abs, 'utf8');
+      text = readYaml(abs);
     } catch (e) {
       issues.push({ ...at, message: `extends: cannot read "${ext}" (${abs}): ${reason(e)}; the path is relative to ${cur.file}` });
       break;

@@ -161,6 +161,8 @@ const numericKind = (s: SchemaObj): 'number' | 'integer' | null => (s.type === '
 export const DEFINITIONS: Record<string, unknown> = {};
 /** Experiment names: letters, digits, . _ -, starting with a letter or digit ('_…' is reserved for built-ins). */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Names stay short enough for every derived name (the view `trials_<name>`, report folders, file names). */
+export const NAME_MAX_LENGTH = 64;
 
 const ref = (name: string, schema: unknown): SchemaObj => {
   DEFINITIONS[name] ??= schema;
@@ -212,7 +214,7 @@ function sweepSection(typed: boolean) {
     zip: Type.Optional(Type.Array(values('zip', 'paths whose lists vary together (equal lengths)'),
       { minItems: 1, description: 'groups of values that vary together, not crossed: [{ train.optimizer: [gd, adam], train.batch: [full, 128] }]; each group is one axis' })),
     random: Type.Optional(Type.Object({
-      samples: Type.Integer({ minimum: 1, description: 'number of random configurations drawn' }),
+      samples: Type.Integer({ minimum: 1, maximum: 100000, description: 'number of random configurations drawn (at most 100,000)' }),
       seed: Type.Optional(Seed('seed of the draw (default 1)')),
       params,
     }, { additionalProperties: false, description: 'random search: `samples` seeded draws of the listed parameters (crossed with grid and zip)' })),
@@ -250,7 +252,7 @@ export const SweepSection = sweepSection(true);
 
 function experimentSchema<S extends TSchema>(sweep: S) {
   return Type.Object({
-    name: Type.Optional(Type.String({ minLength: 1, pattern: NAME_PATTERN.source, description: 'unique experiment name (letters, digits, . _ -); default: the file name without .yaml' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: NAME_PATTERN.source, description: 'unique experiment name (letters, digits, . _ -; at most 64 characters); default: the file name without .yaml' })),
     description: Type.Optional(Type.String({ description: 'what this experiment is about' })),
     extends: Type.Optional(Type.String({ minLength: 1, description: 'a file to start from (relative to this one): its sections are deep-merged under this file\'s (maps merge, lists replace, null removes); name and description are not inherited' })),
     kernels: Type.Optional(StringEnum(['auto', 'js', 'native'], 'compute kernels: auto (native if built, else js), js, native; not part of the trial id', 'auto')),

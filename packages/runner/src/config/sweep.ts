@@ -217,3 +217,35 @@ function drawRandom(r: NonNullable<SweepConfig['random']>): SweptValue[][] {
   }
   return rows;
 }
+
+/** The default largest number of trials a sweep may expand to (`--max-trials N` raises it). */
+export const DEFAULT_MAX_TRIALS = 100_000;
+
+/**
+ * How many trials a static sweep expands to, computed from the list lengths without expanding anything, and the
+ * axes that multiply to it (e.g. `train.lr: 10`, `sweep.zip[0]: 4`, `random: 50 samples`, `seeds: 3`).
+ */
+export function sweepTrialCount(s: SweepConfig): { count: number; axes: string[] } {
+  let count = 1;
+  const axes: string[] = [];
+  for (const [p, values] of Object.entries(s.grid ?? {})) {
+    if (!Array.isArray(values)) continue;
+    count *= values.length;
+    axes.push(`${p}: ${values.length}`);
+  }
+  (s.zip ?? []).forEach((g, i) => {
+    const first = Object.values(g).find(Array.isArray);
+    if (!first) return;
+    count *= first.length;
+    axes.push(`sweep.zip[${i}]: ${first.length}`);
+  });
+  if (isObj(s.random) && typeof s.random.samples === 'number') {
+    count *= s.random.samples;
+    axes.push(`random: ${s.random.samples} samples`);
+  }
+  if (Array.isArray(s.seeds)) {
+    count *= s.seeds.length;
+    axes.push(`seeds: ${s.seeds.length}`);
+  }
+  return { count, axes };
+}

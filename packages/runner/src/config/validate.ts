@@ -192,6 +192,7 @@ function single(e: ErrorObject, segs: Seg[]): RawIssue | null {
       }
       return at(`${D} must have at most ${String(p.limit)} items`);
     case 'minLength': return at(`${D} must not be empty`);
+    case 'maxLength': return at(`${D} must be at most ${String(p.limit)} characters, got ${(e.data as string).length}`);
     case 'minProperties': return at(`${D} must not be empty`);
     case 'pattern':
       if (D === 'name') return at(`name must be letters, digits, ".", "_" or "-" (starting with a letter or digit), got ${got}`);
@@ -231,9 +232,13 @@ export function disp(segs: readonly Seg[]): string {
   return plainPath(segs);
 }
 
+/** A non-finite number as YAML writes it (JSON would print null). */
+const nonFinite = (x: number) => (Number.isNaN(x) ? '.nan' : x > 0 ? '.inf' : '-.inf');
+
 export function repr(v: unknown): string {
   if (v === undefined) return 'nothing';
-  let s = JSON.stringify(v) ?? String(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${nonFinite(v)} (${Number.isNaN(v) ? 'not a number' : 'infinity'})`;
+  let s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? nonFinite(x) : x)) ?? String(v);
   if (s.length > 60) s = `${s.slice(0, 57)}...`;
   return s;
 }
@@ -335,4 +340,15 @@ function unknownKey(segs: readonly Seg[], key: string, allowed: readonly string[
   const where = segs.length ? `in ${disp(segs)}` : 'at the top level';
   const s = suggest(key, allowed);
   return s ? `unknown key "${key}" ${where}: did you mean "${s}"?` : `unknown key "${key}" ${where}; allowed: ${allowed.join(', ')}`;
+}
+
+/**
+ * Top-level keys the schema does not know whose value is empty (`trian:`): the merge drops empty values (in an
+ * extending file they remove the base's value), so the schema would never see these; they are typos all the same.
+ */
+export function emptyUnknownKeys(value: Record<string, unknown>): RawIssue[] {
+  const known = Object.keys((RuntimeSchema as { properties?: Record<string, unknown> }).properties ?? {});
+  return Object.entries(value)
+    .filter(([k, v]) => (v === null || v === undefined) && !known.includes(k))
+    .map(([k]) => ({ path: [k], mode: 'key' as const, message: unknownKey([], k, known) }));
 }

@@ -16,7 +16,41 @@ export interface Source {
   lc: LineCounter;
 }
 
-/** Parses `text`; the issues are the YAML syntax errors (empty when the file parsed). */
+/** The largest experiment file sweeplab reads (a real one is a few KB). */
+export const MAX_YAML_BYTES = 1024 * 1024;
+/** The most values (map entries, list items, scalars) a file may expand to once its aliases are resolved. */
+export const MAX_YAML_VALUES = 1_000_000;
+
+/**
+ * How many values the document holds once every alias is replaced by what it points at, counted without expanding
+ * anything (each anchored node's size is computed once), so `*a` repeated a million times over a big list costs
+ * nothing to measure. Stops counting past `limit`.
+ */
+export function expandedSize(doc: Document, limit: number): number {
+  const memo = new Map<Node, number>();
+  const size = (node: unknown, depth: number): number => {
+    if (depth > 1000) return limit + 1; // nesting this deep is not an experiment file
+    if (isAlias(node)) {
+      const target = node.resolve(doc) as Node | undefined;
+      if (!target) return 1;
+      const known = memo.get(target);
+      if (known !== undefined) return known;
+      memo.set(target, limit + 1); // an alias inside its own anchor: refuse rather than recurse
+      const n = size(target, depth + 1);
+      memo.set(target, n);
+      return n;
+    }
+    let n = 1;
+    if (isMap(node)) for (const p of node.items) n += size(p.key, depth + 1) + size(p.value, depth + 1);
+    else if (isSeq(node)) for (const item of node.items) n += size(item, depth + 1);
+    else if (isScalar(node) && typeof node.value === 'string') n += Math.floor(node.value.length / 64);
+    if (isMap(node) || isSeq(node)) memo.set(node as Node, n);
+    return Math.min(n, limit + 1);
+  };
+  return size(doc.contents, 0);
+}
+
+/** Parses `text`; the issues are the YAML syntax errors (empty when the file parsed) and an alias expansion over MAX_YAML_VALUES. */
 export function parseSource(file: string, absPath: string, text: string): { source: Source; issues: ConfigIssue[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
@@ -25,6 +59,9 @@ export function parseSource(file: string, absPath: string, text: string): { sour
     const msg = e.code === 'DUPLICATE_KEY' ? 'duplicate key: each key may appear once in a map' : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     return { file, line, col, message: `YAML syntax error: ${msg}` };
   });
+  if (issues.length === 0 && expandedSize(doc, MAX_YAML_VALUES) > MAX_YAML_VALUES) {
+    issues.push({ file, line: 1, col: 1, message: `the file expands to more than ${MAX_YAML_VALUES.toLocaleString('en-US')} values once its aliases (*name) are resolved; an experiment file is far smaller: write the values out, or sweep them with sweep.grid` });
+  }
   return { source: { file, path: absPath, text, doc, lc }, issues };
 }
 
@@ -94,7 +131,7 @@ export function locate(chain: readonly Source[], segs: readonly Seg[], mode: 'ke
 
 /** The plain JS value of a parsed file (null values kept: in an extending file they remove the base's value). */
 export function plainValue(src: Source): unknown {
-  return src.doc.toJS({ maxAliasCount: 1000 });
+  return src.doc.toJS({ maxAliasCount: -1 }); // aliases are bounded by parseSource's expandedSize check
 }
 
 /** Drops null map values (an empty `key:` means "not set"). */

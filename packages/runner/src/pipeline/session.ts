@@ -27,6 +27,8 @@ export interface SessionOptions {
 
 export interface Session {
   readonly runId: string;
+  /** `host:pid@start:run`: this session's owner string (trials, environment rows) */
+  readonly ownerId: string;
   readonly store: Store;
   readonly scheduler: Scheduler;
   readonly clock: Clock;
@@ -55,9 +57,11 @@ export function openSession(opts: SessionOptions): Session {
   };
   beginRun(runId);
   const owner = { id: ownerId(runId), isAlive: (o: string | null, hb: string | null) => isOwnerAlive(o, hb, clock.now()) };
+  // runs that died (kill -9, power loss) left their environment rows `running`: close them now
+  store.closeDeadEnvironments((o) => owner.isAlive(o, null));
   const scheduler = new Scheduler({ store, executor, owner, emit, clock, signal });
   return {
-    runId, store, scheduler, clock, signal, emit, executor,
+    runId, ownerId: owner.id, store, scheduler, clock, signal, emit, executor,
     executorStarted: () => given !== null || made !== null,
     close: async () => {
       try {
