@@ -134,7 +134,7 @@ describe('queue faults (real processes)', { skip, timeout: 240_000 }, () => {
 
   test('redis-server restarted mid-sweep: workers and the coordinator reconnect by themselves and the sweep completes', async () => {
     const file = writeQueueExperiment(join(dir, 'restart'), { name: 'restart', lrs: [0.5, 1, 2], epochs: 8 });
-    await worker('restart', { dataRoot: join(dir, 'restart'), faults: { delayMs: 100 }, lockDurationMs: 5000, stalledIntervalMs: 1000 });
+    const w1 = await worker('restart', { dataRoot: join(dir, 'restart'), faults: { delayMs: 100 }, lockDurationMs: 5000, stalledIntervalMs: 1000 });
     await worker('restart', { dataRoot: join(dir, 'restart'), faults: { delayMs: 100 }, lockDurationMs: 5000, stalledIntervalMs: 1000 });
     const db = join(dir, 'restart.db');
     const events: RunEvent[] = [];
@@ -143,6 +143,8 @@ describe('queue faults (real processes)', { skip, timeout: 240_000 }, () => {
     await redis.restart(700);
     const res = await run;
     assert.equal(res.exitCode, 0, JSON.stringify(res.trials));
+    assert.ok(w1.lines.some((l) => /^lost the connection to Redis at 127\.0\.0\.1:\d+\/0; reconnecting/.test(l)), w1.lines.join('\n'));
+    assert.ok(w1.lines.some((l) => /^reconnected to Redis at /.test(l)));
     const ts = rows(db, 'SELECT id, status, epochs_done FROM trials');
     assert.equal(ts.length, 3);
     for (const t of ts) {

@@ -96,6 +96,18 @@ export class QueueWorker {
     this.pool = new PiscinaExecutor({ workers, ...(opts.maxMemoryMb !== undefined ? { maxMemoryMb: opts.maxMemoryMb } : {}), ...(opts.pool ?? {}) });
     this.sub = redisClient(this.target);
     this.redis = redisClient(this.target);
+    // one line when Redis goes away and one when it is back (ioredis and BullMQ reconnect by themselves)
+    let lost = false;
+    this.redis.on('reconnecting', () => {
+      if (lost || this.closing !== null) return;
+      lost = true;
+      this.log(`lost the connection to Redis at ${this.target.host}; reconnecting (running trials go on)`);
+    });
+    this.redis.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      this.log(`reconnected to Redis at ${this.target.host}`);
+    });
     this.sub.on('message', (_channel: string, jobId: string) => this.active.get(jobId)?.stop.abort());
     void this.sub.subscribe(stopChannel(this.target.name)).catch(() => {});
     this.worker = new Worker<unknown, JobResult>(this.target.name, (job, token) => this.process(job, token), {
