@@ -31,7 +31,7 @@ export function trialLine(e: TrialFinishedEvent): string {
     case 'failed':
       return `trial ${id} failed   ${label}: ${e.error ?? 'unknown error'}`;
     case 'diverged':
-      return `trial ${id} diverged ${label}  diverged at epoch ${e.divergedAt ?? e.epochsDone} (NaN/Inf), lr ${e.trial.lr}  (${secs})`;
+      return `trial ${id} diverged ${label}  ${e.error ?? `diverged at epoch ${e.divergedAt ?? e.epochsDone} (NaN/Inf), lr ${e.trial.lr}`}  (${secs})`;
     case 'pruned':
       return `trial ${id} pruned   ${label}  stopped at epoch ${e.prunedAt ?? e.epochsDone}: ${e.error ?? ''}  (${secs})`;
     default:

@@ -208,6 +208,12 @@ function prepareStatements(db: Database.Database) {
         heartbeat_at = @now
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     pruneEpochsAfter: db.prepare('DELETE FROM epochs WHERE trial_id = @id AND attempt = @attempt AND epoch > @epoch'),
+    diverge: db.prepare(`
+      UPDATE trials SET status = 'diverged', finished_at = @now, error = @reason, diverged_epoch = @epoch,
+        final_cost = @finalCost, final_train_acc = @finalTrainAcc, final_test_acc = @finalTestAcc,
+        best_test_acc = @bestTestAcc, epochs_done = @epoch, backend = @backend, summary_json = @summaryJson,
+        heartbeat_at = @now
+      WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     fail: db.prepare(`
       UPDATE trials SET status = @status, finished_at = @now, error = @error, heartbeat_at = @now
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
@@ -402,6 +408,23 @@ export class Store extends ReadQueries {
   pruneTrial(id: string, attempt: number, p: TrialPrune): boolean {
     return this.db.transaction((): boolean => {
       const ok = this.s.prune.run({
+        id, attempt, now: nowIso(), epoch: p.epoch, reason: p.reason, finalCost: real(p.finalCost),
+        finalTrainAcc: real(p.finalTrainAcc), finalTestAcc: real(p.finalTestAcc), bestTestAcc: real(p.bestTestAcc),
+        backend: p.backend, summaryJson: JSON.stringify(p.summary ?? {}),
+      }).changes === 1;
+      if (ok) this.s.pruneEpochsAfter.run({ id, attempt, epoch: p.epoch });
+      return ok;
+    }).immediate();
+  }
+
+  /**
+   * Ends attempt `attempt` as diverged at `p.epoch` by the coordinator's decision (a cost that grew by a huge factor:
+   * the worker's own NaN/Inf check arrives through finishTrial), with the reason as its error text. Epoch rows after
+   * that epoch are removed. False if the attempt is not live.
+   */
+  divergeTrial(id: string, attempt: number, p: TrialPrune): boolean {
+    return this.db.transaction((): boolean => {
+      const ok = this.s.diverge.run({
         id, attempt, now: nowIso(), epoch: p.epoch, reason: p.reason, finalCost: real(p.finalCost),
         finalTrainAcc: real(p.finalTrainAcc), finalTestAcc: real(p.finalTestAcc), bestTestAcc: real(p.bestTestAcc),
         backend: p.backend, summaryJson: JSON.stringify(p.summary ?? {}),

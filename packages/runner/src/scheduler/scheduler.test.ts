@@ -8,7 +8,7 @@ import type { RunEvent } from './events.js';
 import { Scheduler, type SchedulerContext, type StoppingHook } from './scheduler.js';
 import { StaticStrategy } from '../search/static.js';
 import type { Ask, SearchStrategy, Tell, TrialCandidate } from '../search/strategy.js';
-import { FakeExecutor } from '../testing/fake-executor.js';
+import { FakeExecutor, fakeMetrics } from '../testing/fake-executor.js';
 import { archKey, tempDir, tinyConfig } from '../testing/fixtures.js';
 import type { Executor } from '../exec/types.js';
 
@@ -201,6 +201,24 @@ describe('scheduler (fake executor)', () => {
     assert.equal(store.trial(t1.id)?.error, 'gradient check failed for the test arch');
     assert.deepEqual(rows(db, 'SELECT count(*) AS n FROM epochs WHERE trial_id = ?', t1.id), [{ n: 0 }]);
     assert.ok(!exec.started.includes(t1.id));
+    store.close();
+  });
+
+  test('a cost grown 1000-fold over epoch 0 is diverged at that epoch, with the factor in its error', async () => {
+    const { db, store, trials } = setup(2, { epochs: 8 });
+    const [t0, t1] = trials;
+    assert.ok(t0 && t1);
+    // t0's cost: 2, 3, 30, 300, 3000 (1500x at epoch 4), ...; t1 stays sane
+    const exec = new FakeExecutor(1, {}, (id, e) => fakeMetrics(e, id === t0.id ? (e === 0 ? 2 : 3 * 10 ** (e - 1)) : 1 / (e + 1)));
+    const events: RunEvent[] = [];
+    const res = await new Scheduler(context(store, exec, { events })).run(new StaticStrategy(trials), { force: false });
+    assert.deepEqual(res.trials.map((t) => t.status), ['diverged', 'done']);
+    const t = store.trial(t0.id);
+    assert.equal(t?.divergedEpoch, 4);
+    assert.match(t?.error ?? '', /diverged at epoch 4: the cost grew 1500x over its epoch-0 value \(2\.000 -> 3000\)/);
+    assert.deepEqual(rows(db, 'SELECT epoch FROM epochs WHERE trial_id = ? ORDER BY epoch', t0.id).map((r) => r.epoch), [0, 1, 2, 3, 4]);
+    const fin = events.find((e) => e.type === 'trial-finished' && e.trial.id === t0.id);
+    assert.equal(fin?.type === 'trial-finished' ? fin.divergedAt : null, 4);
     store.close();
   });
 

@@ -14,6 +14,12 @@ import { trialWork } from '../work.js';
 import type { RunEvent, RunTrialReport, TrialInfo } from './events.js';
 import { HEARTBEAT_MS } from './owner.js';
 
+/**
+ * A trial whose cost grew by this factor over its epoch-0 cost is diverged (like a NaN/Inf one): it will not come
+ * back, and its numbers would only overflow later.
+ */
+export const DIVERGENCE_FACTOR = 1000;
+
 /** Asked after every recorded epoch of a running trial: a reason stops the trial there (status `pruned`). */
 export interface StoppingHook {
   shouldStop(trial: TrialCandidate, metrics: EpochMetrics): string | null;
@@ -70,6 +76,8 @@ class TrialRun {
   private last: EpochMetrics | null = null;
   private best: number | null = null;
   private pruned: { epoch: number; reason: string } | null = null;
+  private diverged: { epoch: number; reason: string } | null = null;
+  private cost0: number | null = null;
   private lost = false;
   private readonly t0: number;
 
@@ -83,7 +91,7 @@ class TrialRun {
     if (e.type === 'start') return emit({ type: 'trial-started', trial: this.info, attempt: this.attempt });
     if (e.type === 'restart') return this.restart(e.reason);
     if (e.type !== 'epoch') return;
-    if (this.pruned !== null || this.lost) return 'stop';
+    if (this.pruned !== null || this.diverged !== null || this.lost) return 'stop';
     const w = store.insertEpoch(this.c.id, this.attempt, e.metrics);
     if (w === 'stale') {
       this.lost = true; // another process took the trial over (our heartbeat looked stale): stop our copy
@@ -95,6 +103,7 @@ class TrialRun {
     if (e.metrics.testAcc !== null && Number.isFinite(e.metrics.testAcc)) this.best = Math.max(this.best ?? -Infinity, e.metrics.testAcc);
     emit({ type: 'epoch', trial: this.info, metrics: e.metrics });
     this.s.strategy?.tell({ kind: 'epoch', trial: this.c, metrics: e.metrics });
+    if (this.checkDivergence(e.metrics)) return 'stop';
     const reason = e.metrics.epoch < this.info.epochs ? opts.stopping?.shouldStop(this.c, e.metrics) ?? null : null;
     if (reason === null) return;
     this.pruned = { epoch: e.metrics.epoch, reason };
@@ -105,13 +114,31 @@ class TrialRun {
     return 'stop';
   }
 
+  /** A cost grown DIVERGENCE_FACTOR-fold over epoch 0's ends the trial as diverged at that epoch (true: stop it). */
+  private checkDivergence(m: EpochMetrics): boolean {
+    if (m.epoch === 0) {
+      this.cost0 = Number.isFinite(m.cost) && m.cost > 0 ? m.cost : null;
+      return false;
+    }
+    if (this.cost0 === null || !Number.isFinite(m.cost) || m.cost < DIVERGENCE_FACTOR * this.cost0) return false;
+    const factor = m.cost / this.cost0;
+    const reason = `diverged at epoch ${m.epoch}: the cost grew ${factor >= 1e6 ? factor.toExponential(2) : Math.round(factor)}x over its epoch-0 value ` +
+      `(${this.cost0.toPrecision(4)} -> ${m.cost.toPrecision(4)}); lower the learning rate (lr ${this.info.lr})`;
+    this.diverged = { epoch: m.epoch, reason };
+    this.s.ctx.store.divergeTrial(this.c.id, this.attempt, {
+      epoch: m.epoch, reason, finalCost: m.cost, finalTrainAcc: m.trainAcc, finalTestAcc: m.testAcc, bestTestAcc: this.best,
+      backend: null, summary: {},
+    });
+    return true;
+  }
+
   /**
    * The executor started the task over from scratch (a remote worker died and another took it): a new attempt,
    * so the epochs of the dead one are not part of the trial's history. Lost when another process took it meanwhile.
    */
   private restart(reason: string): EventReply | void {
     const { store, owner, emit } = this.s.ctx;
-    if (this.pruned !== null || this.lost) return 'stop';
+    if (this.pruned !== null || this.diverged !== null || this.lost) return 'stop';
     const claim = store.claimTrial(this.c.id, owner.id, { force: false, isAlive: (o, hb) => o !== owner.id && owner.isAlive(o, hb) });
     if (!claim.claimed) {
       this.lost = true;
@@ -141,6 +168,7 @@ class TrialRun {
   private finished(out: TrainOutcome): void {
     const { store } = this.s.ctx;
     if (this.pruned !== null) return this.end('pruned', null);
+    if (this.diverged !== null) return this.end('diverged', this.diverged.reason, this.diverged.epoch);
     if (out.status === 'stopped') {
       const msg = `training stopped at epoch ${out.epochsDone} without a stop decision of this run`;
       store.failTrial(this.c.id, this.attempt, 'failed', msg);
@@ -160,6 +188,7 @@ class TrialRun {
     const { store } = this.s.ctx;
     if (this.lost) return this.end('elsewhere', null);
     if (this.pruned !== null) return this.end('pruned', null);
+    if (this.diverged !== null) return this.end('diverged', this.diverged.reason, this.diverged.epoch);
     if (this.s.interrupted && e instanceof ExecutorError && e.code === 'ABORTED') {
       const epoch = this.last?.epoch ?? -1;
       const msg = `interrupted (${this.s.interruptReason()}) after epoch ${epoch} of ${this.info.epochs}; the next run restarts it`;
