@@ -130,7 +130,7 @@ describe('sweeplab serve in a browser', { skip, timeout: 240_000 }, () => {
     }, [...before], { timeout: 60_000 });
     // a running trial's curve: wait until it has points, then until it has more
     const points = () => page.evaluate(() => Number(document.querySelector('figure[data-chart="curves"]')?.dataset.points ?? '0'));
-    await page.waitForFunction(() => document.querySelector('table.trials tbody tr.st-running') !== null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('table.trials tbody tr.row-running') !== null, null, { timeout: 60_000 });
     await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="curves"]')?.dataset.points ?? '0') > 0, null, { timeout: 60_000 });
     const p1 = await points();
     await page.waitForFunction((n) => Number(document.querySelector('figure[data-chart="curves"]')?.dataset.points ?? '0') > n, p1, { timeout: 60_000 });
@@ -138,7 +138,7 @@ describe('sweeplab serve in a browser', { skip, timeout: 240_000 }, () => {
     await page.screenshot({ path: join(shots, 'experiment-live.png'), fullPage: true });
     const res = await run.done;
     assert.equal(res.code, 0, res.out);
-    await page.waitForFunction(() => document.querySelectorAll('table.trials tbody tr.st-done').length === 3, null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll('table.trials tbody tr.row-done').length === 3, null, { timeout: 60_000 });
     assert.equal(await page.evaluate(() => window.__marker), 1, 'the page was never reloaded');
     await page.close();
   });

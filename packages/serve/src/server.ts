@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { stringify as toYaml } from 'yaml';
-import { DEFAULT_DB_PATH, InputError, ResultsReader } from '@sweeplab/store';
+import { DEFAULT_DB_PATH, InputError, ResultsReader, type Severity, type TrialListRow } from '@sweeplab/store';
 import { loadAssets, type Asset } from './assets.js';
 import { Gate, isLoopback, newToken } from './auth.js';
 import {
@@ -103,6 +103,26 @@ class HttpError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
+}
+
+/** The rows of `experimentTrialTable` as list rows (the columns it leaves out are empty), with compute seconds. */
+function fromTable(table: { columns: readonly string[]; json: string }, experiment: string, seconds: ReadonlyMap<string, number>): TrialListRow[] {
+  const col = (c: string) => table.columns.indexOf(c);
+  const [id, status, seed, position, params, epochsDone, finalCost, finalTrainAcc, finalTestAcc, bestTestAcc, divergedEpoch,
+    prunedEpoch, error, finishedAt, heartbeatAt, findings] = ['id', 'status', 'seed', 'position', 'params', 'epochsDone', 'finalCost',
+    'finalTrainAcc', 'finalTestAcc', 'bestTestAcc', 'divergedEpoch', 'prunedEpoch', 'error', 'finishedAt', 'heartbeatAt', 'findings'].map(col);
+  return (JSON.parse(table.json) as unknown[][]).map((r) => {
+    const v = <T>(i: number | undefined): T => r[i ?? -1] as T;
+    const trialId = v<string>(id);
+    return {
+      id: trialId, status: v(status), attempt: 0, seed: v(seed), arch: '', epochsDone: v(epochsDone), finalCost: v(finalCost),
+      finalTrainAcc: v(finalTrainAcc), finalTestAcc: v(finalTestAcc), bestTestAcc: v(bestTestAcc), divergedEpoch: v(divergedEpoch),
+      prunedEpoch: v(prunedEpoch), error: v(error), startedAt: null, finishedAt: v(finishedAt), heartbeatAt: v(heartbeatAt),
+      diagnosedAt: null, rev: 0, seconds: seconds.get(trialId) ?? null,
+      findings: (v<Array<[string, Severity]> | null>(findings) ?? []).map(([rule, severity]) => ({ rule, severity })),
+      links: [{ experiment, position: v<number>(position), params: v<Record<string, unknown> | null>(params) ?? {} }],
+    };
+  });
 }
 
 /** Flattens a config to dotted paths -> JSON text of the leaves (arrays are leaves). */
@@ -301,7 +321,7 @@ export class SweeplabServer {
     return this.reader.snapshot(() => {
       if (!this.reader.experimentOverview(name)) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)}`);
       const seconds = part === 'curves' ? new Map<string, number>() : this.reader.experimentSeconds(name);
-      const rows = this.reader.experimentTrialList(name, { seconds: false }).map((t) => ({ ...t, seconds: seconds.get(t.id) ?? null }));
+      const rows = fromTable(this.reader.experimentTrialTable(name), name, seconds);
       const metric = metricOf(rows);
       const ids = curveTrialIds(rows);
       const epochs = this.reader.epochsOfTrials(ids);

@@ -68,8 +68,12 @@ const positionOf = (t: TrialRow) => t.links.find((l) => l.experiment === name)?.
 function columns(): Column[] {
   if (!snap) return [];
   const d = derive();
+  const short = (p: string) => p.slice(p.lastIndexOf('.') + 1);
+  const taken = new Set(['#', 'trial', 'seed', 'status', 'epochs', 'final cost', 'train acc', 'test acc', 'best test acc', 'diagnosis']);
+  // a parameter is labelled by its last segment unless that is ambiguous (another parameter's, or a fixed column's)
+  const label = (p: string) => (taken.has(short(p)) || d.paths.filter((q) => short(q) === short(p)).length > 1 ? p : short(p));
   const params = d.paths.map((p): Column => ({
-    key: `p.${p}`, label: p.slice(p.lastIndexOf('.') + 1), title: p, value: (t) => paramOf(t, p),
+    key: `p.${p}`, label: label(p), title: p, value: (t) => paramOf(t, p),
     numeric: d.numeric.get(p) ?? false, cell: (t) => fmtValue(paramOf(t, p)),
   }));
   return [
@@ -203,7 +207,7 @@ function renderTable(): void {
       else selected.delete(t.id);
       renderCompare();
     });
-    return el('tr', { class: `st-${t.status}`, 'data-id': t.id }, el('td', {}, box),
+    return el('tr', { class: `row-${t.status}`, 'data-id': t.id }, el('td', {}, box),
       ...cols.map((c) => el('td', { class: c.numeric ? 'num' : null }, c.cell ? c.cell(t) : fmtValue(c.value(t)))));
   });
   const nav = (label: string, to: number, disabled: boolean) => {
