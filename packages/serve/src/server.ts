@@ -319,7 +319,7 @@ export class SweeplabServer {
 
   private experimentCharts(name: string, part: string | null): { charts: ChartOut[]; curveTrials: string[] } {
     return this.reader.snapshot(() => {
-      if (!this.reader.experimentOverview(name)) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)}`);
+      if (!this.reader.experimentHeads().some((e) => e.name === name)) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)}`);
       const seconds = part === 'curves' ? new Map<string, number>() : this.reader.experimentSeconds(name);
       const rows = fromTable(this.reader.experimentTrialTable(name), name, seconds);
       const metric = metricOf(rows);
