@@ -175,8 +175,11 @@ export async function runLoaded(exps: readonly LoadedExperiment[], opts: RunOpti
     const experiments = session.store.registerExperiments(exps.map(toRegistration));
     keeper = new WeightsKeeper(session.store, opts.db, opts.keepWeights ?? 'best', new Map(exps.map((e) => [e.name, e.objective])));
     const fingerprints = Object.fromEntries(exps.map((e) => [e.name, e.dataFingerprint]));
-    session.store.startEnvironment(collectEnvironment(session.runId, session.clock.iso(),
-      opts.command ?? `run ${exps.map((e) => e.file).join(' ')}`, fingerprints, exps[0]?.kernels ?? 'auto', session.ownerId));
+    session.store.startEnvironment({
+      ...collectEnvironment(session.runId, session.clock.iso(),
+        opts.command ?? `run ${exps.map((e) => e.file).join(' ')}`, fingerprints, exps[0]?.kernels ?? 'auto', session.ownerId),
+      queueHost: opts.queue?.host ?? null, queueName: opts.queue?.name ?? null,
+    });
     envStarted = true;
     const search = buildSearch(session.store, exps, candidates, (message) => emit({ type: 'notice', message }));
     const searched = { trials: search.searches.reduce((n, s) => n + s.remaining(), 0), work: search.searches.reduce((n, s) => n + s.remainingWork(), 0) };

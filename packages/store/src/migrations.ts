@@ -348,12 +348,22 @@ const ENVIRONMENT_OWNER = /* sql */ `
 ALTER TABLE environment ADD COLUMN owner TEXT;
 `;
 
+/**
+ * 6: where a run's trials went when it ran through a Redis queue (`run --queue`): `environment.queue_host`
+ * (host:port/db, never a user or password) and `environment.queue_name`; both NULL for a local run.
+ */
+const ENVIRONMENT_QUEUE = /* sql */ `
+ALTER TABLE environment ADD COLUMN queue_host TEXT;
+ALTER TABLE environment ADD COLUMN queue_name TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: INIT },
   { version: 2, name: 'attempts', sql: ATTEMPTS, rebuildsTables: true },
   { version: 3, name: 'search', sql: SEARCH },
   { version: 4, name: 'changes', sql: CHANGES },
   { version: 5, name: 'environment-owner', sql: ENVIRONMENT_OWNER },
+  { version: 6, name: 'environment-queue', sql: ENVIRONMENT_QUEUE },
 ];
 
 /** The schema version this code writes (= the number of migrations). */

@@ -95,6 +95,8 @@ interface EnvironmentSql {
   openblas_core: string | null;
   data_fingerprints_json: string;
   status: string;
+  queue_host?: string | null;
+  queue_name?: string | null;
 }
 
 interface DiagnosisSql {
@@ -216,6 +218,7 @@ function toEnvironment(e: EnvironmentSql): EnvironmentRecord {
     sweeplabVersion: e.sweeplab_version, gitCommit: e.git_commit, nodeVersion: e.node_version, platform: e.platform,
     cpu: e.cpu, cores: e.cores, kernelBackend: e.kernel_backend, openblasCore: e.openblas_core,
     dataFingerprints: isObj(fp) ? (fp as Record<string, string>) : null, status: e.status,
+    queueHost: e.queue_host ?? null, queueName: e.queue_name ?? null,
   };
 }
 

@@ -210,6 +210,9 @@ export interface EnvironmentRecord {
   /** `data_fingerprints_json`, parsed */
   dataFingerprints: Record<string, string> | null;
   status: string;
+  /** `queue_host` / `queue_name`: the Redis queue of a `run --queue` (null: a local run) */
+  queueHost?: string | null;
+  queueName?: string | null;
 }
 
 export type Severity = 'info' | 'warning' | 'critical';

@@ -43,7 +43,8 @@ const DOCUMENTED: Record<string, string[]> = {
   gradchecks: ['id', 'experiment', 'arch', 'run_id', 'layer', 'kind', 'checked', 'skipped', 'max_rel_error',
     'max_abs_error', 'worst_index', 'analytic', 'numeric', 'eps', 'threshold', 'passed', 'created_at'],
   environment: ['run_id', 'started_at', 'finished_at', 'command', 'sweeplab_version', 'git_commit', 'node_version',
-    'platform', 'cpu', 'cores', 'kernel_backend', 'openblas_core', 'data_fingerprints_json', 'status', 'owner'],
+    'platform', 'cpu', 'cores', 'kernel_backend', 'openblas_core', 'data_fingerprints_json', 'status', 'owner',
+    'queue_host', 'queue_name'],
   diagnoses: ['trial_id', 'rule', 'severity', 'evidence_json', 'advice', 'created_at'],
   rungs: ['experiment', 'trial_id', 'epoch', 'value', 'decision', 'rule', 'created_at'],
 };

@@ -112,6 +112,9 @@ export interface EnvironmentInput {
   kernelBackend: string | null;
   openblasCore: string | null;
   dataFingerprints: Record<string, string>;
+  /** the Redis queue of a `run --queue`: host:port/db (no credentials) and queue name; null or absent: local */
+  queueHost?: string | null;
+  queueName?: string | null;
 }
 
 /** One diagnosis finding of a trial (a `diagnoses` row without trial_id and created_at). */
@@ -225,9 +228,9 @@ function prepareStatements(db: Database.Database) {
         @worstIndex, @analytic, @numeric, @eps, @threshold, @passed, @now)`),
     insertEnvironment: db.prepare(`
       INSERT INTO environment (run_id, started_at, command, sweeplab_version, git_commit, node_version, platform,
-        cpu, cores, kernel_backend, openblas_core, data_fingerprints_json, status, owner)
+        cpu, cores, kernel_backend, openblas_core, data_fingerprints_json, status, owner, queue_host, queue_name)
       VALUES (@runId, @startedAt, @command, @sweeplabVersion, @gitCommit, @nodeVersion, @platform, @cpu, @cores,
-        @kernelBackend, @openblasCore, @dataFingerprintsJson, 'running', @owner)`),
+        @kernelBackend, @openblasCore, @dataFingerprintsJson, 'running', @owner, @queueHost, @queueName)`),
     runningEnvironments: db.prepare<[], { run_id: string; owner: string | null }>(
       `SELECT run_id, owner FROM environment WHERE status = 'running'`),
     runningTrialsOfRun: db.prepare<{ pattern: string }, { n: number }>(
@@ -485,8 +488,10 @@ export class Store extends ReadQueries {
   }
 
   startEnvironment(env: EnvironmentInput): void {
-    const { dataFingerprints, ...rest } = env;
-    this.db.transaction(() => this.s.insertEnvironment.run({ ...rest, dataFingerprintsJson: JSON.stringify(dataFingerprints) })).immediate();
+    const { dataFingerprints, queueHost, queueName, ...rest } = env;
+    this.db.transaction(() => this.s.insertEnvironment.run({
+      ...rest, dataFingerprintsJson: JSON.stringify(dataFingerprints), queueHost: queueHost ?? null, queueName: queueName ?? null,
+    })).immediate();
   }
 
   finishEnvironment(runId: string, status: 'done' | 'failed' | 'interrupted'): void {
