@@ -154,8 +154,9 @@ describe('queue faults (real processes)', { skip, timeout: 240_000 }, () => {
   });
 
   test('a CPU-heavy trial keeps its job lock: training runs in worker threads, the event loop stays free', async () => {
-    // ~1 M parameters in float64 on 600 examples: seconds per trial against a 1 s lock renewed every 0.5 s
-    const file = writeQueueExperiment(join(dir, 'heavy'), { name: 'heavy', lrs: [0.1], hidden: [1024, 1024], nTrain: 600, epochs: 3 });
+    // ~1 M parameters in float64 on 1500 examples, 4 epochs (~10 GFLOP each): seconds of training against a 1 s
+    // lock renewed every 0.5 s; a processor that trained on the event loop would lose the lock within a second
+    const file = writeQueueExperiment(join(dir, 'heavy'), { name: 'heavy', lrs: [0.1], hidden: [1024, 1024], nTrain: 1500, epochs: 4 });
     const w = new QueueWorker({ url: redis.url, name: 'heavy', dataRoot: join(dir, 'heavy'), workers: 1, lockDurationMs: 1000, stalledIntervalMs: 300 });
     await w.start();
     const qe = new QueueEvents('heavy', { connection: { host: '127.0.0.1', port: redis.port } });
@@ -169,7 +170,7 @@ describe('queue faults (real processes)', { skip, timeout: 240_000 }, () => {
       const res = await runExperiments([file], { db, diagnose: false, executor: queueFactory(redis.url, { name: 'heavy' }), emit: (e) => events.push(e) });
       const seconds = (Date.now() - t0) / 1000;
       assert.equal(res.exitCode, 0, JSON.stringify(res.trials));
-      assert.ok(seconds > 2, `the trial took ${seconds} s: too light to test the lock (make it heavier)`);
+      assert.ok(seconds > 3, `the trial took ${seconds} s, under 3 lock durations: too light to test the lock (make it heavier)`);
       assert.deepEqual(stalled, []);
       assert.ok(!events.some((e) => e.type === 'notice' && /restarts/.test(e.message)));
       assert.deepEqual(rows(db, 'SELECT attempt, status FROM trials'), [{ attempt: 1, status: 'done' }]);
