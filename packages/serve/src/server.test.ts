@@ -2,7 +2,7 @@
 // (read-only, row cap, CSV, time limit), and the live events: an epoch written by another connection arrives as a
 // server-sent event, a reconnect replays what it missed, and ids from another server instance get a reset.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +218,46 @@ async function* sse(url: string, headers: Record<string, string> = {}, signal?: 
     }
   }
 }
+
+describe('the database file', () => {
+  test('deleted: the pages say so and keep the data read before; replaced: the new file is served and open pages reset', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'sweeplab-serve-file-'));
+    try {
+      const path = join(dir2, 'results.db');
+      const make = (name: string, at: string) => {
+        const s = Store.open(at);
+        s.registerExperiments([{ name, description: '', file: join(dir2, `${name}.yaml`), yaml: '', resolvedJson: '{}', sweptPaths: [], trials: [] }]);
+        s.close();
+        for (const ext of ['-wal', '-shm']) rmSync(at + ext, { force: true });
+      };
+      make('first', path);
+      const h = await startServer({ db: path, port: 0 });
+      try {
+        const names = async () => (JSON.parse((await get(h.url + 'api/experiments')).body) as { experiments: Array<{ name: string }>; failure: string | null });
+        assert.deepEqual((await names()).experiments.map((e) => e.name), ['first']);
+        const before = JSON.parse((await get(h.url + 'api/experiments')).body) as { instance: string; eventId: number };
+        renameSync(path, join(dir2, 'moved.db'));
+        const gone = await names();
+        assert.deepEqual(gone.experiments.map((e) => e.name), ['first']);
+        assert.match(gone.failure ?? '', /is gone \(deleted or moved\)/);
+        make('second', join(dir2, 'new.db'));
+        renameSync(join(dir2, 'new.db'), path);
+        const now = await names();
+        assert.deepEqual(now.experiments.map((e) => e.name), ['second']);
+        assert.equal(now.failure, null);
+        const ac = new AbortController();
+        const stale = sse(`${h.url}events?scope=all&since=${before.eventId}&instance=${before.instance}`, {}, ac.signal);
+        assert.equal((await stale.next()).value?.event, 'reset', 'a page of the old file reloads');
+        ac.abort();
+        assert.deepEqual((JSON.parse((await get(`${h.url}api/sql?q=${encodeURIComponent('SELECT name FROM experiments')}`)).body) as { rows: unknown[][] }).rows, [['second']]);
+      } finally {
+        await h.close();
+      }
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('live events', () => {
   test('an epoch written by another connection arrives as an event; a reconnect replays what it missed; another instance gets a reset', async () => {

@@ -6,6 +6,7 @@
  * Content-Security-Policy allows scripts from this server only (vega runs with its CSP-safe interpreter).
  */
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -141,9 +142,18 @@ function idsParam(url: URL, max: number): string[] {
   return ids;
 }
 
+/** The identity of a file (device and inode): a database deleted and created again is another file. */
+function fileId(path: string): string | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}` : null;
+}
+
 export class SweeplabServer {
-  private readonly reader: ResultsReader;
-  readonly watcher: Watcher;
+  private reader: ResultsReader;
+  private current: Watcher;
+  private fileId: string | null;
+  /** why the data shown may be stale (the database file is gone), or null */
+  private gone: string | null = null;
   private readonly sql: SqlRunner;
   private readonly assets: Map<string, Asset>;
   private readonly gate: Gate;
@@ -160,11 +170,10 @@ export class SweeplabServer {
       maxEvents: opts.maxEvents ?? 2000, maxEventBytes: opts.maxEventBytes ?? 16 * 1024 * 1024,
     };
     this.reader = ResultsReader.open(this.o.db);
+    this.fileId = fileId(this.o.db);
     try {
       this.assets = loadAssets();
-      this.watcher = new Watcher(this.reader, {
-        pollMs: this.o.pollMs, maxEvents: this.o.maxEvents, maxBytes: this.o.maxEventBytes, maxBacklog: 8 * 1024 * 1024, batch: 2000,
-      }, randomBytes(6).toString('hex'));
+      this.current = this.newWatcher(this.reader);
     } catch (e) {
       this.reader.close();
       throw e;
@@ -178,6 +187,49 @@ export class SweeplabServer {
     return this.o.token;
   }
 
+  /** The change watcher of the database file being served (a new one when the file was replaced). */
+  get watcher(): Watcher {
+    return this.current;
+  }
+
+  private newWatcher(reader: ResultsReader): Watcher {
+    return new Watcher(reader, {
+      pollMs: this.o.pollMs, maxEvents: this.o.maxEvents, maxBytes: this.o.maxEventBytes, maxBacklog: 8 * 1024 * 1024, batch: 2000,
+      beforeTick: () => this.checkFile(),
+    }, randomBytes(6).toString('hex'));
+  }
+
+  /**
+   * Notices a database file deleted or replaced under the server (results/ removed and a new run started): a new
+   * file is opened (read-only, as at start) with a new watcher, whose other instance id makes every open page reload
+   * its data; a missing file keeps the last data readable and says so on the pages.
+   */
+  private checkFile(): void {
+    const id = fileId(this.o.db);
+    if (id === this.fileId) return;
+    if (id === null) {
+      this.gone = `the results database ${this.o.db} is gone (deleted or moved): the pages show the data read before; they reload when it is back`;
+      return;
+    }
+    let reader: ResultsReader;
+    try {
+      reader = ResultsReader.open(this.o.db);
+    } catch (e) {
+      this.gone = `the results database ${this.o.db} was replaced by a file this server cannot read: ${(e as Error).message}`;
+      return;
+    }
+    const old = { reader: this.reader, watcher: this.current };
+    this.reader = reader;
+    this.fileId = id;
+    this.gone = null;
+    this.current = this.newWatcher(reader);
+    this.sql.restart();
+    setImmediate(() => { // not inside the old reader's transaction
+      old.watcher.close();
+      old.reader.close();
+    });
+  }
+
   async listen(): Promise<ServeHandle> {
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
@@ -189,9 +241,12 @@ export class SweeplabServer {
     const port = (this.http.address() as AddressInfo).port;
     const shown = this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host === '0.0.0.0' ? '127.0.0.1' : this.o.host;
     const url = `http://${shown}:${port}/`;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handle's watcher getter follows a replaced file
+    const server = this;
     return {
       url, openUrl: this.o.token ? `${url}?token=${encodeURIComponent(this.o.token)}` : url, host: this.o.host, port,
-      token: this.o.token, db: this.o.db, watcher: this.watcher, close: () => this.close(),
+      token: this.o.token, db: this.o.db, close: () => this.close(),
+      get watcher() { return server.watcher; },
     };
   }
 
@@ -280,10 +335,16 @@ export class SweeplabServer {
 
   /** A snapshot consistent with the event id it carries: the watcher catches up inside the same read transaction. */
   private snap<T extends object>(fn: (r: ResultsReader) => T): T & { instance: string; eventId: number; failure: string | null } {
+    this.checkFile();
     return this.reader.snapshot(() => {
       this.watcher.tick();
-      return { ...fn(this.reader), instance: this.watcher.instance, eventId: this.watcher.eventId, failure: this.watcher.failure };
+      return { ...fn(this.reader), instance: this.watcher.instance, eventId: this.watcher.eventId, failure: this.failure };
     });
+  }
+
+  /** What a page should say about the data it shows (null: all is well). */
+  private get failure(): string | null {
+    return this.gone ?? this.watcher.failure;
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, url: URL, seg: string[]): Promise<void> {
@@ -304,13 +365,14 @@ export class SweeplabServer {
    * SQLite builds (`experimentTrialTable`: row arrays, spliced in as they come, so no object is made per trial).
    */
   private experiment(name: string): string {
+    this.checkFile();
     return this.reader.snapshot(() => {
       this.watcher.tick();
       const head = this.reader.experimentHeads().find((e) => e.name === name);
       if (!head) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)} in ${this.o.db}`);
       const table = this.reader.experimentTrialTable(name);
       const meta = {
-        instance: this.watcher.instance, eventId: this.watcher.eventId, failure: this.watcher.failure, experiment: head,
+        instance: this.watcher.instance, eventId: this.watcher.eventId, failure: this.failure, experiment: head,
         findings: this.reader.experimentFindingCounts(name), columns: table.columns,
       };
       return `${JSON.stringify(meta).slice(0, -1)},"rows":${table.json}}`;
@@ -412,6 +474,7 @@ export class SweeplabServer {
     else if (kind === 'trials') scope = { kind: 'trials', ids: new Set((url.searchParams.get('ids') ?? '').split(',').filter(Boolean)) };
     else scope = { kind: 'all' };
     const header = res.req.headers['last-event-id'];
+    this.checkFile();
     const since = Number(typeof header === 'string' && header !== '' ? header : url.searchParams.get('since') ?? this.watcher.eventId);
     this.reader.snapshot(() => this.watcher.subscribe(res, scope, Number.isFinite(since) ? since : -1, url.searchParams.get('instance')));
   }

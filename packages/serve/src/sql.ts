@@ -94,6 +94,12 @@ export class SqlRunner {
     child.send({ id: next.id, sql: next.sql, maxRows: next.maxRows });
   }
 
+  /** Stops the query process (and the query it runs, which answers FAILED): the next query opens the file again. */
+  restart(): void {
+    this.child?.kill('SIGKILL');
+    this.child = null;
+  }
+
   close(): void {
     this.closed = true;
     if (this.busy) clearTimeout(this.busy.timer);

@@ -53,6 +53,8 @@ export interface WatcherOptions {
   maxBacklog: number;
   /** trials read per transaction (more changes: the next batch follows at once) */
   batch: number;
+  /** called before each timed look (the server checks there that its database file is still the same file) */
+  beforeTick?: () => void;
 }
 
 interface Logged { id: number; delta: Delta; bytes: number }
@@ -251,7 +253,11 @@ export class Watcher {
 
   private start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.reader.snapshot(() => this.tick()), this.opts.pollMs);
+    this.timer = setInterval(() => {
+      this.opts.beforeTick?.();
+      if (this.closed) return;
+      this.reader.snapshot(() => this.tick());
+    }, this.opts.pollMs);
   }
 
   private stop(): void {
@@ -259,7 +265,10 @@ export class Watcher {
     this.timer = null;
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     this.stop();
     clearInterval(this.keepAlive);
     for (const s of this.subscribers) s.res.end();

@@ -83,6 +83,7 @@ export function setLive(state: 'live' | 'reconnecting' | 'off', note = ''): void
  * id); a `reset` (the events were dropped, or another server instance answers) calls `reload`.
  */
 export function listen(scope: string, snap: Snapshot, apply: (d: Delta) => void, reload: () => void): () => void {
+  if (snap.failure) main().prepend(el('p', { class: 'error banner', role: 'alert' }, snap.failure));
   let last = snap.eventId;
   const es = new EventSource(`/events?${scope}&since=${snap.eventId}&instance=${encodeURIComponent(snap.instance)}`);
   es.addEventListener('open', () => setLive('live'));
@@ -224,11 +225,10 @@ export function countPoints(c: DrawnChart): number {
   return (c.chart.live?.datasets ?? []).reduce((n, d) => n + (c.view.data(d.name) as unknown[]).length, 0);
 }
 
-/** Calls `fn` once, `ms` after the last of a burst of calls. */
-export function debounce(fn: () => void, ms: number): () => void {
+/** Calls `fn` at most once every `ms`: the first call of a burst schedules it, later ones in the burst join it. */
+export function throttle(fn: () => void, ms: number): () => void {
   let t: ReturnType<typeof setTimeout> | null = null;
   return () => {
-    if (t) clearTimeout(t);
-    t = setTimeout(() => { t = null; fn(); }, ms);
+    t ??= setTimeout(() => { t = null; fn(); }, ms);
   };
 }

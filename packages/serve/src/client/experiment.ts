@@ -4,8 +4,8 @@
 // Change events update the rows and grow the curves in place; the aggregate charts are redrawn a few seconds after
 // trials finish.
 import {
-  debounce, drawChart, el, fmtValue, getJson, insertEpochs, listen, main, MISSING, num, pct, setLive, severityBadge, showError,
-  statusBadge, STATUSES, type Chart, type Delta, type DrawnChart, type Finding, type Snapshot, type TrialRow,
+  drawChart, el, fmtValue, getJson, insertEpochs, listen, main, MISSING, num, pct, setLive, severityBadge, showError,
+  statusBadge, STATUSES, throttle, type Chart, type Delta, type DrawnChart, type Finding, type Snapshot, type TrialRow,
 } from './common.js';
 
 interface FindingCount { rule: string; severity: string; trials: number; example: { trialId: string; advice: string } }
@@ -283,8 +283,10 @@ async function loadCharts(part: 'all' | 'curves'): Promise<void> {
   charts = [...drawn, ...keep];
 }
 
-const refreshCurves = debounce(() => void loadCharts('curves').catch(() => undefined), 400);
-const refreshAll = debounce(() => void loadCharts('all').catch(() => undefined), 3000);
+// while trials keep starting and finishing, the curves follow within half a second and the aggregate charts are
+// recomputed at most every 5 s (a steady stream of finishes must not postpone them forever)
+const refreshCurves = throttle(() => void loadCharts('curves').catch(() => undefined), 500);
+const refreshAll = throttle(() => void loadCharts('all').catch(() => undefined), 5000);
 
 function apply(d: Delta): void {
   let finished = false;
