@@ -46,6 +46,8 @@ export { diagnoseTrial } from './commands/diagnose.js';
 export type { DiagnoseOptions } from './commands/diagnose.js';
 export type { TrialDiagnosis, BaselineUse } from './pipeline/diagnosis.js';
 export { openResults, withResults } from './commands/open.js';
+export { runQuery, DEFAULT_QUERY_LIMIT, DEFAULT_QUERY_TIMEOUT_MS } from './commands/query.js';
+export type { QueryEnd, QueryOptions } from './commands/query.js';
 export { BASELINES_EXPERIMENT } from './pipeline/baselines.js';
 
 // environment

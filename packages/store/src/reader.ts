@@ -75,6 +75,32 @@ export class ResultsReader extends ReadQueries {
    * Runs one user statement: reads only (see checkReadOnly). `maxRows` caps the rows returned (`truncated` says when
    * more exist). Bad SQL or a statement that is not a plain read -> InputError BAD_SQL.
    */
+  /**
+   * Runs one user statement row by row: `onColumns` first, then `onRow` for each of the first `limit` rows as they
+   * are read (nothing is buffered); the rows after them are only counted. Returns how many rows were shown and how
+   * many the statement has in all. Bad SQL or a statement that would write -> InputError BAD_SQL.
+   */
+  queryStream(sql: string, opts: { limit: number; onColumns: (columns: string[]) => void; onRow: (row: unknown[]) => void }): { shown: number; total: number } {
+    let stmt;
+    try {
+      stmt = this.db.prepare(sql);
+    } catch (e) {
+      throw badSql(`bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
+    }
+    checkReadOnly(sql, stmt);
+    opts.onColumns(stmt.columns().map((c) => c.name));
+    let total = 0;
+    try {
+      for (const row of stmt.raw(true).iterate() as IterableIterator<unknown[]>) {
+        if (total < opts.limit) opts.onRow(row);
+        total++;
+      }
+    } catch (e) {
+      throw badSql(`bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
+    }
+    return { shown: Math.min(total, opts.limit), total };
+  }
+
   query(sql: string, opts: { maxRows?: number } = {}): QueryResult {
     let stmt;
     try {
