@@ -215,7 +215,8 @@ describe('sweeplab serve in a browser', { skip, timeout: 240_000 }, () => {
     }
   });
 
-  test('no page had a console error, a page error or a request outside the server', () => {
+  test('no page had a console error, a page error or a request outside the server', (t) => {
     assert.deepEqual(problems, []);
+    t.diagnostic(`screenshots: ${shots}${process.env.SWEEPLAB_KEEP_TEST_DIR ? '' : ' (removed at exit; SWEEPLAB_KEEP_TEST_DIR=1 keeps them)'}`);
   });
 });
