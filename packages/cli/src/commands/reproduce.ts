@@ -5,6 +5,11 @@ import { act, dbOption, type CliDeps } from '../context.js';
 import { out } from '../errors.js';
 
 export function renderReproduce(r: ReproduceResult): string {
+  if (r.inputsChanged !== null) {
+    const c = r.inputsChanged;
+    return `trial ${r.trialId}: the inputs changed since this trial ran: ${c.detail}${c.files.length ? ` (${c.files.join(', ')})` : ''}; ` +
+      'not re-run (restore those files, or run the experiment again to train on the current ones)\n';
+  }
   const m = r.firstMismatch;
   if (m === null) {
     return `trial ${r.trialId}: reproduced bit for bit on the ${r.backend} kernels: all ${r.epochsCompared} epochs match ` +

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -76,6 +76,24 @@ describe('commands', () => {
     assert.throws(() => reproduceTrial(id, { db }), (e: unknown) => e instanceof InputError && e.code === 'NOT_FINISHED');
     w.prepare(`UPDATE trials SET status = 'done' WHERE id = ?`).run(id);
     w.close();
+  });
+
+  test('reproduce: when the data files changed since the trial ran, it says so and names them instead of re-running', async () => {
+    const own = tempDir();
+    writeTinyIdx(join(own, 'data'));
+    const f = join(own, 'changing.yaml');
+    writeFileSync(f, readFileSync(file, 'utf8').replace('name: plan-test', 'name: changing').replace(/sweep:[\s\S]*$/, ''));
+    const db = join(own, 'r.db');
+    assert.equal((await runExperiments([f], runOpts(db))).exitCode, 0);
+    const id = withResults(db, (r) => r.query('SELECT id FROM trials').rows[0]?.[0]) as string;
+    assert.equal(reproduceTrial(id, { db }).match, true);
+    writeTinyIdx(join(own, 'data'), 63, 30); // other training images and labels
+    const r = reproduceTrial(id, { db });
+    assert.equal(r.match, false);
+    assert.equal(r.reproducedEpochs, 0);
+    assert.ok(r.inputsChanged);
+    assert.match(r.inputsChanged.detail, /the data files' fingerprint was [0-9a-f]{16}, it is [0-9a-f]{16} now/);
+    assert.ok(r.inputsChanged.files.some((p) => p.endsWith('train-images-idx3-ubyte')));
   });
 
   test('gradcheck: one check per architecture, printed and recorded', () => {

@@ -2,10 +2,13 @@
  * `sweeplab reproduce <trial-id>`: re-runs a finished trial from its stored config on the kernel backend it was
  * trained with, and compares every epoch's metrics with the stored rows bit for bit. Writes nothing.
  */
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { describeData } from '@sweeplab/data';
 import { DETERMINISTIC_EPOCH_COLUMNS, epochRowValues, InputError, sameStoredValue, type EpochRowValues } from '@sweeplab/store';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { sourceSpec } from '../config/checks.js';
+import { initFingerprint, trialIdOf } from '../config/id.js';
 import type { TrialConfig } from '../config/index.js';
 import { runTrainTask } from '../exec/tasks.js';
 import { dataFingerprint } from '../pipeline/baselines.js';
@@ -30,10 +33,42 @@ export interface ReproduceResult {
   columns: readonly string[];
   match: boolean;
   firstMismatch: Mismatch | null;
+  /**
+   * The trial's input files are not the ones it ran on (set instead of re-running it): the data files or the init
+   * weights, named, with what changed.
+   */
+  inputsChanged: { files: string[]; detail: string } | null;
   seconds: number;
 }
 
-interface Stored { task: TrainTask; epochs: EpochRowValues[]; finalEval: string | null; backend: string }
+interface Stored { task: TrainTask; epochs: EpochRowValues[]; finalEval: string | null; backend: string; storedData: string | null }
+
+/**
+ * Whether the files a trial read are still the ones it ran on: the data files' fingerprint against the stored one,
+ * then the trial id recomputed with the current init weights (the id holds their fingerprint).
+ */
+function changedInputs(s: Stored): ReproduceResult['inputsChanged'] {
+  const { config, baseDir, trialId } = s.task;
+  const data = config.data as unknown as Record<string, unknown>;
+  let info: { fingerprint: string; files: string[] };
+  try {
+    info = describeData(sourceSpec(data), { baseDir });
+  } catch (e) {
+    return { files: [], detail: `its data cannot be read any more (${(e as Error).message})` };
+  }
+  if (s.storedData !== null && info.fingerprint !== s.storedData) {
+    return { files: info.files, detail: `the data files' fingerprint was ${s.storedData.slice(0, 16)}, it is ${info.fingerprint.slice(0, 16)} now` };
+  }
+  const init = config.model.init;
+  if (typeof init === 'object' && init !== null && 'npy' in init) {
+    const abs = isAbsolute(init.npy) ? init.npy : resolve(baseDir, init.npy);
+    const fp = initFingerprint(abs, config.model.layers.length - 1);
+    if (fp === null || trialIdOf(config, { data: info.fingerprint, init: fp }) !== trialId) {
+      return { files: [abs], detail: fp === null ? 'the init weights cannot be read any more' : 'the init weights are not the ones it started from' };
+    }
+  }
+  return null;
+}
 
 function readStored(db: string, idPrefix: string): Stored {
   return withResults(db, (r) => r.snapshot(() => {
@@ -56,6 +91,7 @@ function readStored(db: string, idPrefix: string): Stored {
       epochs: r.rawEpochs(id),
       finalEval: trial.finalEval === null ? null : JSON.stringify(trial.finalEval),
       backend,
+      storedData: typeof stored === 'string' ? stored : null,
     };
   }));
 }
@@ -81,6 +117,13 @@ function firstDifference(stored: readonly EpochRowValues[], fresh: readonly Epoc
 export function reproduceTrial(idPrefix: string, opts: { db: string; clock?: Clock }): ReproduceResult {
   const clock = opts.clock ?? systemClock;
   const s = readStored(opts.db, idPrefix);
+  const inputsChanged = changedInputs(s);
+  if (inputsChanged !== null) {
+    return {
+      trialId: s.task.trialId, backend: s.backend, storedEpochs: s.epochs.length, reproducedEpochs: 0, epochsCompared: 0,
+      columns: DETERMINISTIC_EPOCH_COLUMNS, match: false, firstMismatch: null, inputsChanged, seconds: 0,
+    };
+  }
   const t0 = clock.now();
   const fresh: EpochRowValues[] = [];
   // the stored data fingerprint is the one the trial trained on: a data file changed since fails here, by name
@@ -95,6 +138,6 @@ export function reproduceTrial(idPrefix: string, opts: { db: string; clock?: Clo
   const compared = diff.compared;
   return {
     trialId: s.task.trialId, backend: s.backend, storedEpochs: s.epochs.length, reproducedEpochs: fresh.length,
-    epochsCompared: compared, columns: DETERMINISTIC_EPOCH_COLUMNS, match: mismatch === null, firstMismatch: mismatch, seconds,
+    epochsCompared: compared, columns: DETERMINISTIC_EPOCH_COLUMNS, match: mismatch === null, firstMismatch: mismatch, inputsChanged: null, seconds,
   };
 }
