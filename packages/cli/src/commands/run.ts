@@ -13,14 +13,18 @@ import { RunDisplay, summaryLine } from '../run-display.js';
  * `--queue`: checks the URL and that Redis answers (before anything is written), says where to start workers, and
  * returns the executor factory plus what the environment row records (host and queue name, never a password).
  */
-async function queueExecutor(o: { queue?: string; queueName: string; workers?: number }): Promise<{ factory: ExecutorFactory; info: { host: string; name: string } }> {
+async function queueExecutor(
+  o: { queue?: string; queueName: string; workers?: number }, notice: (message: string) => void,
+): Promise<{ factory: ExecutorFactory; info: { host: string; name: string } }> {
   const t = requireQueue(o, 'run --queue');
   if (o.workers !== undefined) {
     throw new InputError('BAD_OPTION', '--workers sets local threads and does not apply with --queue: give --workers to each `sweeplab worker` instead');
   }
   await checkRedis(t);
   err(`queue "${t.name}" on ${t.host}: trials are trained by \`sweeplab worker --queue redis://${t.host}${t.name === DEFAULT_QUEUE_NAME ? '' : ` --queue-name ${t.name}`}\` processes (start one on each machine)\n`);
-  const factory: ExecutorFactory = ({ trials, batch }) => new QueueExecutor({ url: o.queue as string, name: t.name, concurrency: trials, ...(batch ? { batch } : {}) });
+  const factory: ExecutorFactory = ({ trials, batch }) => new QueueExecutor({
+    url: o.queue as string, name: t.name, concurrency: trials, notice, ...(batch ? { batch } : {}),
+  });
   return { factory, info: { host: t.host, name: t.name } };
 }
 
@@ -39,9 +43,9 @@ export function register(program: Command, deps: CliDeps): void {
     .addOption(queueOption('train on `sweeplab worker`s through this Redis queue instead of local threads; this process stays the only writer of --db'))
     .addOption(queueNameOption())
     .action(act(deps, async (files: string[], o: { db: string; workers?: number; force?: boolean; maxMemory: number; diagnose: boolean; keepWeights: KeepWeights; maxTrials: number; queue?: string; queueName: string }) => {
-      const queue = o.queue !== undefined && o.queue !== '' ? await queueExecutor(o) : null;
       const display = new RunDisplay('auto', process.stdout);
       try {
+        const queue = o.queue !== undefined && o.queue !== '' ? await queueExecutor(o, (message) => display.onEvent({ type: 'notice', message })) : null;
         const res = await withSignals('running trials are marked interrupted and resume on the next run', (signal) => runExperiments(files, {
           db: o.db, force: o.force ?? false, maxTrials: o.maxTrials, signal, diagnose: o.diagnose, command: `run ${files.join(' ')}`, keepWeights: o.keepWeights,
           executor: queue?.factory ?? localPool(deps, { maxMemoryMb: o.maxMemory, ...(o.workers !== undefined ? { workers: o.workers } : {}) }),

@@ -39,6 +39,9 @@ export interface QueueExecutorOptions {
    * delivered inside one, so its epoch rows commit together (default: no batching).
    */
   batch?: (fn: () => void) => void;
+  /** told when tasks wait and no worker is connected (every `noWorkerMs`, default 30 s) */
+  notice?: (message: string) => void;
+  noWorkerMs?: number;
   /** finished jobs nobody removed (their coordinator died and was never rerun) go after this long (s, default 7 days) */
   keepSeconds?: number;
 }
@@ -82,6 +85,10 @@ export class QueueExecutor implements Executor {
   private readonly keepSeconds: number;
   private readonly clock: Clock;
   private readonly batch: (fn: () => void) => void;
+  private readonly notice: (message: string) => void;
+  private readonly noWorkerMs: number;
+  /** since when tasks wait with no worker connected (null: not the case at the last look) */
+  private idleSince: number | null = null;
   /** events read from Redis and not yet delivered: one burst, delivered in one batch */
   private pending: Array<() => void> = [];
   private closed = false;
@@ -99,6 +106,8 @@ export class QueueExecutor implements Executor {
     this.queue.on('error', () => {});
     this.events.on('error', () => {});
     this.batch = opts.batch ?? ((fn) => fn());
+    this.notice = opts.notice ?? (() => {});
+    this.noWorkerMs = opts.noWorkerMs ?? 30_000;
     this.events.on('progress', ({ jobId, data }) => this.later(() => this.onProgress(jobId, data)));
     this.events.on('completed', ({ jobId, returnvalue }) => this.later(() => this.onCompleted(jobId, returnvalue)));
     this.events.on('failed', ({ jobId, failedReason }) => this.later(() => this.onFailed(jobId, failedReason)));
@@ -288,6 +297,21 @@ export class QueueExecutor implements Executor {
     const now = this.clock.now();
     const due = [...this.runs.values()].filter((r) => !r.settled && now - r.lastSeen > 1000);
     await Promise.all(due.map((r) => this.check(r).catch(() => {})));
+    await this.lookForWorkers(now).catch(() => {});
+  }
+
+  /** Tasks waiting while no worker is connected: say so every `noWorkerMs` (a sweep that never starts is a mystery). */
+  private async lookForWorkers(now: number): Promise<void> {
+    const waiting = [...this.runs.values()].filter((r) => !r.settled && r.run === null).length;
+    if (waiting === 0 || (await this.queue.getWorkersCount()) > 0) {
+      this.idleSince = null;
+      return;
+    }
+    this.idleSince ??= now;
+    if (now - this.idleSince < this.noWorkerMs) return;
+    this.idleSince = now;
+    this.notice(`${waiting} task(s) wait in queue "${this.target.name}" on ${this.target.host} and no worker is connected: ` +
+      `start \`sweeplab worker --queue redis://${this.target.host}\` on a machine with the project (add your credentials to the URL if Redis needs them)`);
   }
 
   async close(): Promise<void> {

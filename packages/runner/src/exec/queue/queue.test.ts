@@ -210,6 +210,20 @@ describe('queue executor', { skip, timeout: 120_000 }, () => {
     });
   });
 
+  test('tasks waiting with no worker connected are told about, then run when a worker comes', async () => {
+    const file = writeQueueExperiment(join(dir, 'noworker'), { name: 'noworker', lrs: [0.5] });
+    const notices: string[] = [];
+    const run = runExperiments([file], {
+      db: join(dir, 'noworker.db'), diagnose: false,
+      executor: queueFactory(redis.url, { name: 'noworker', pollMs: 100, noWorkerMs: 300, notice: (m) => notices.push(m) }),
+    });
+    const t0 = Date.now();
+    while (notices.length === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    assert.match(notices[0] ?? '', /1 task\(s\) wait in queue "noworker" on 127\.0\.0\.1:\d+\/0 and no worker is connected: start `sweeplab worker --queue redis:\/\/127\.0\.0\.1:\d+\/0`/);
+    await startWorker('noworker', { dataRoot: join(dir, 'noworker') });
+    assert.equal((await run).exitCode, 0);
+  });
+
   test('run via runLoaded keeps the queue executor given by the caller open', async () => {
     const file = writeQueueExperiment(join(dir, 'given'), { name: 'given', lrs: [0.5] });
     await startWorker('given', { dataRoot: join(dir, 'given') });
