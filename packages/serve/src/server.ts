@@ -107,12 +107,12 @@ class HttpError extends Error {
 }
 
 /** The rows of `experimentTrialTable` as list rows (the columns it leaves out are empty), with compute seconds. */
-function fromTable(table: { columns: readonly string[]; json: string }, experiment: string, seconds: ReadonlyMap<string, number>): TrialListRow[] {
+function fromTable(table: { columns: readonly string[]; rows: unknown[][] }, experiment: string, seconds: ReadonlyMap<string, number>): TrialListRow[] {
   const col = (c: string) => table.columns.indexOf(c);
   const [id, status, seed, position, params, epochsDone, finalCost, finalTrainAcc, finalTestAcc, bestTestAcc, divergedEpoch,
     prunedEpoch, error, finishedAt, heartbeatAt, findings] = ['id', 'status', 'seed', 'position', 'params', 'epochsDone', 'finalCost',
     'finalTrainAcc', 'finalTestAcc', 'bestTestAcc', 'divergedEpoch', 'prunedEpoch', 'error', 'finishedAt', 'heartbeatAt', 'findings'].map(col);
-  return (JSON.parse(table.json) as unknown[][]).map((r) => {
+  return table.rows.map((r) => {
     const v = <T>(i: number | undefined): T => r[i ?? -1] as T;
     const trialId = v<string>(id);
     return {
@@ -154,6 +154,11 @@ export class SweeplabServer {
   private fileId: string | null;
   /** why the data shown may be stale (the database file is gone), or null */
   private gone: string | null = null;
+  /**
+   * Compute seconds of each trial by experiment, for the charts (summing them reads every epoch row): read once per
+   * experiment, then a changed trial's entry is dropped (onDelta) and read again alone. One number per trial.
+   */
+  private readonly seconds = new Map<string, Map<string, number>>();
   private readonly sql: SqlRunner;
   private readonly assets: Map<string, Asset>;
   private readonly gate: Gate;
@@ -196,6 +201,7 @@ export class SweeplabServer {
     return new Watcher(reader, {
       pollMs: this.o.pollMs, maxEvents: this.o.maxEvents, maxBytes: this.o.maxEventBytes, maxBacklog: 8 * 1024 * 1024, batch: 2000,
       beforeTick: () => this.checkFile(),
+      onDelta: (d) => { for (const t of d.trials) for (const m of this.seconds.values()) m.delete(t.row.id); },
     }, randomBytes(6).toString('hex'));
   }
 
@@ -223,6 +229,7 @@ export class SweeplabServer {
     this.fileId = id;
     this.gone = null;
     this.current = this.newWatcher(reader);
+    this.seconds.clear();
     this.sql.restart();
     setImmediate(() => { // not inside the old reader's transaction
       old.watcher.close();
@@ -380,10 +387,13 @@ export class SweeplabServer {
   }
 
   private experimentCharts(name: string, part: string | null): { charts: ChartOut[]; curveTrials: string[] } {
+    this.checkFile();
     return this.reader.snapshot(() => {
+      this.watcher.tick(); // changed trials drop their cached seconds
       if (!this.reader.experimentHeads().some((e) => e.name === name)) throw new InputError('UNKNOWN_EXPERIMENT', `no experiment ${JSON.stringify(name)}`);
-      const seconds = part === 'curves' ? new Map<string, number>() : this.reader.experimentSeconds(name);
-      const rows = fromTable(this.reader.experimentTrialTable(name), name, seconds);
+      const table = this.reader.experimentTrialTable(name);
+      const parsed = { columns: table.columns, rows: JSON.parse(table.json) as unknown[][] };
+      const rows = fromTable(parsed, name, part === 'curves' ? new Map() : this.secondsOf(name, parsed));
       const metric = metricOf(rows);
       const ids = curveTrialIds(rows);
       const epochs = this.reader.epochsOfTrials(ids);
@@ -401,6 +411,20 @@ export class SweeplabServer {
       }
       return { charts, curveTrials: ids };
     });
+  }
+
+  private secondsOf(experiment: string, table: { columns: readonly string[]; rows: unknown[][] }): Map<string, number> {
+    let m = this.seconds.get(experiment);
+    if (!m) {
+      m = this.reader.experimentSeconds(experiment);
+      this.seconds.set(experiment, m);
+      return m;
+    }
+    const id = table.columns.indexOf('id');
+    const done = table.columns.indexOf('epochsDone');
+    const missing = table.rows.filter((r) => !m.has(r[id] as string) && r[done] !== null).map((r) => r[id] as string);
+    for (const t of missing.length > 0 ? this.reader.trialList(missing) : []) if (t.seconds !== null) m.set(t.id, t.seconds);
+    return m;
   }
 
   private trial(idOrPrefix: string) {

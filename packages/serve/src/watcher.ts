@@ -55,6 +55,8 @@ export interface WatcherOptions {
   batch: number;
   /** called before each timed look (the server checks there that its database file is still the same file) */
   beforeTick?: () => void;
+  /** called with each batch of changes as it is published */
+  onDelta?: (d: Delta) => void;
 }
 
 interface Logged { id: number; delta: Delta; bytes: number }
@@ -211,6 +213,7 @@ export class Watcher {
       this.ringBytes -= this.ring.shift()?.bytes ?? 0;
     }
     this.stats.events++;
+    this.opts.onDelta?.(delta);
     for (const s of this.subscribers) this.send(s, id, delta);
   }
 
