@@ -1,7 +1,7 @@
 /** `sweeplab run <files...>`: validate, train what is not finished, diagnose; progress and a summary line. */
 import { Option, type Command } from 'commander';
 import {
-  checkRedis, DEFAULT_MAX_MEMORY_MB, DEFAULT_QUEUE_NAME, KEEP_WEIGHTS, QueueExecutor, runExperiments, type ExecutorFactory, type KeepWeights,
+  checkRedis, DEFAULT_MAX_MEMORY_MB, DEFAULT_QUEUE_CONCURRENCY, DEFAULT_QUEUE_NAME, KEEP_WEIGHTS, QueueExecutor, runExperiments, type ExecutorFactory, type KeepWeights,
 } from '@sweeplab/runner';
 import { InputError } from '@sweeplab/store';
 import { act, dbOption, maxTrialsOption, localPool, positiveInt, withSignals, type CliDeps } from '../context.js';
@@ -23,7 +23,8 @@ async function queueExecutor(
   await checkRedis(t);
   err(`queue "${t.name}" on ${t.host}: trials are trained by \`sweeplab worker --queue redis://${t.host}${t.name === DEFAULT_QUEUE_NAME ? '' : ` --queue-name ${t.name}`}\` processes (start one on each machine)\n`);
   const factory: ExecutorFactory = ({ trials, batch }) => new QueueExecutor({
-    url: o.queue as string, name: t.name, concurrency: trials, notice, ...(batch ? { batch } : {}),
+    // a static sweep is enqueued at once (workers never wait for the coordinator), up to 1000 jobs in flight
+    url: o.queue as string, name: t.name, concurrency: Math.min(trials, DEFAULT_QUEUE_CONCURRENCY), notice, ...(batch ? { batch } : {}),
   });
   return { factory, info: { host: t.host, name: t.name } };
 }
