@@ -188,6 +188,7 @@ export async function runLoaded(exps: readonly LoadedExperiment[], opts: RunOpti
     planned.emit();
     const gate = new GradcheckGate(session.store, session.executor, session.runId, emit);
     const res = await session.scheduler.run(search.strategy, { force, gate, ...(search.stopping ? { stopping: search.stopping } : {}) });
+    if (res.fatal !== null) throw new Error(`the run stopped: ${res.fatal}`); // e.g. no worker thread can start
     const diagnosed = opts.diagnose === true && !res.interrupted ? await diagnoseStep(session, exps) : 0;
     const interrupted = res.interrupted || session.signal.aborted;
     const counts = countOf(res.trials);

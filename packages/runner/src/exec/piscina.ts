@@ -47,6 +47,9 @@ export class PiscinaExecutor implements Executor {
   readonly concurrency: number;
   readonly maxMemoryMb: number;
   private readonly pool: Piscina<WorkerInput, Outcome>;
+  /** set when a worker thread died outside any task (it could not start): every task fails with it */
+  private broken: ExecutorError | null = null;
+  private readonly inflight = new Set<AbortController>();
 
   constructor(opts: PiscinaExecutorOptions = {}) {
     prepareKernels(); // before the first thread copies process.env
@@ -63,8 +66,15 @@ export class PiscinaExecutor implements Executor {
       resourceLimits: { maxOldGenerationSizeMb: this.maxMemoryMb },
       ...(opts.workerData !== undefined ? { workerData: opts.workerData } : {}),
     });
-    // A thread that dies between tasks is replaced; without a listener the event would crash the process.
-    this.pool.on('error', () => {});
+    // An error outside any task: a thread that could not start (e.g. a heap limit too small for the thread itself)
+    // or died idle. piscina would keep the queued tasks waiting for a thread that never comes: fail them instead.
+    this.pool.on('error', (e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const code = (err as { code?: unknown }).code;
+      this.broken ??= new ExecutorError('UNAVAILABLE', `a worker thread could not start or stay up (${typeof code === 'string' ? `${code}: ` : ''}${err.message}); ` +
+        (code === 'ERR_WORKER_OUT_OF_MEMORY' ? `--max-memory ${this.maxMemoryMb} MB is too small for a worker thread itself: raise it` : 'see the message above'));
+      for (const c of this.inflight) c.abort();
+    });
   }
 
   /**
@@ -72,6 +82,24 @@ export class PiscinaExecutor implements Executor {
    * training without waiting for its next event: a remote worker's way to pass on a stop request it received.
    */
   async run(task: Task, onEvent: (e: WorkerEvent) => EventReply | void, signal: AbortSignal, stop?: AbortSignal): Promise<Outcome> {
+    if (this.broken) throw this.broken;
+    const mine = new AbortController(); // the caller's signal, or this executor breaking
+    const onAbort = () => mine.abort();
+    if (signal.aborted) mine.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.inflight.add(mine);
+    try {
+      return await this.runTask(task, onEvent, mine.signal, stop);
+    } catch (e) {
+      if (this.broken && !signal.aborted) throw this.broken;
+      throw e;
+    } finally {
+      this.inflight.delete(mine);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runTask(task: Task, onEvent: (e: WorkerEvent) => EventReply | void, signal: AbortSignal, stop?: AbortSignal): Promise<Outcome> {
     const { port1, port2 } = new MessageChannel();
     const control = new Int32Array(new SharedArrayBuffer(4));
     if (stop?.aborted) Atomics.store(control, 0, 1);

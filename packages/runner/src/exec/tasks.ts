@@ -3,10 +3,13 @@
  * call these): load the data (cached per data spec within the thread) and check it is the data the coordinator
  * validated, build the model, train it posting each epoch, or run the gradient check of an architecture.
  */
-import { loadData, type LoadedData } from '@sweeplab/data';
+import { resourceLimits } from 'node:worker_threads';
+import { describeData, loadData, regularFileSize, type LoadedData } from '@sweeplab/data';
 import { gradcheck } from '@sweeplab/gradcheck';
 import { classPriorCost, createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
+import { sourceSpec } from '../config/checks.js';
 import type { TrialConfig } from '../config/index.js';
+import { memoryRefusal, trialMemoryEstimate } from '../work.js';
 import type {
   Fingerprints, GradcheckOutcome, GradcheckTask, Outcome, Task, TrainOutcome, TrainTask, WorkerEvent,
 } from './types.js';
@@ -51,7 +54,25 @@ export function trainOptionsOf(cfg: TrialConfig): TrainOptions {
  * Trains one trial. `emit` gets 'start', then every epoch (0 = the untrained net). `stopRequested` is asked after
  * each epoch: true ends training there (outcome status 'stopped'); the coordinator's decision travels through it.
  */
+/**
+ * Refuses, before loading anything, a trial whose estimated memory does not fit the thread's limit (the worker
+ * threads' heap limit is `--max-memory`; in the main thread there is none and nothing is checked).
+ */
+function checkMemory(task: TrainTask): void {
+  const limitMb = resourceLimits.maxOldGenerationSizeMb;
+  if (limitMb === undefined || limitMb <= 0) return;
+  let fileBytes = 0;
+  try {
+    for (const f of describeData(sourceSpec(task.config.data as unknown as Record<string, unknown>), { baseDir: task.baseDir }).files) fileBytes += regularFileSize(f);
+  } catch {
+    // unreadable data: loading reports it with its own message
+  }
+  const refusal = memoryRefusal(trialMemoryEstimate(task.config, fileBytes), limitMb);
+  if (refusal !== null) throw new Error(refusal);
+}
+
 export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, stopRequested: () => boolean = () => false): TrainOutcome {
+  checkMemory(task);
   const cfg = task.config;
   const dtype = cfg.train.dtype;
   const data = loadChecked(cfg, task.fingerprints, task.baseDir, dtype);

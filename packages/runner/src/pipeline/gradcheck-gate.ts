@@ -4,7 +4,7 @@
  * recorded in `gradchecks`. A failed check fails every trial of its architecture without training it.
  */
 import type { Store } from '@sweeplab/store';
-import type { Executor, GradcheckOutcome } from '../exec/types.js';
+import { ExecutorError, type Executor, type GradcheckOutcome } from '../exec/types.js';
 import type { GradcheckEvent, RunEvent } from '../scheduler/events.js';
 import type { TrialGate } from '../scheduler/scheduler.js';
 import type { TrialCandidate } from '../search/strategy.js';
@@ -60,6 +60,7 @@ export class GradcheckGate implements TrialGate {
       this.emit({ ...base, passed: rep.passed, report: rep, batch: res.batch, error: null });
       return rep.passed ? null : gradcheckFailure(res, label);
     } catch (e) {
+      if (e instanceof ExecutorError && e.code === 'UNAVAILABLE') throw e; // the run stops: not this architecture's fault
       if (signal.aborted) return `interrupted before the gradient check of ${label} finished`;
       const msg = `gradient check of ${label} could not run: ${message(e)}`;
       this.emit({ ...base, passed: false, report: null, batch: 0, error: message(e) });

@@ -58,6 +58,8 @@ export interface ScheduleOptions {
 export interface ScheduleResult {
   trials: RunTrialReport[];
   interrupted: boolean;
+  /** set when the run had to stop: the executor became unavailable (e.g. a worker thread cannot start) */
+  fatal: string | null;
 }
 
 export function trialInfo(c: TrialCandidate): TrialInfo {
@@ -184,11 +186,23 @@ class TrialRun {
     this.end(out.status, null, out.divergedAt);
   }
 
+  /** Ends the trial for an error that happened before it reached the executor (its gate could not run). */
+  fail(e: unknown): void {
+    this.failed(e);
+  }
+
   private failed(e: unknown): void {
     const { store } = this.s.ctx;
     if (this.lost) return this.end('elsewhere', null);
     if (this.pruned !== null) return this.end('pruned', null);
     if (this.diverged !== null) return this.end('diverged', this.diverged.reason, this.diverged.epoch);
+    if (e instanceof ExecutorError && e.code === 'UNAVAILABLE') {
+      // not the trial's fault: it stays resumable, and the run stops (every other trial would fail the same way)
+      const msg = `not run: ${e.message}`;
+      store.failTrial(this.c.id, this.attempt, 'interrupted', msg);
+      this.s.fail(e.message);
+      return this.end('interrupted', msg);
+    }
     if (this.s.interrupted && e instanceof ExecutorError && e.code === 'ABORTED') {
       const epoch = this.last?.epoch ?? -1;
       const msg = `interrupted (${this.s.interruptReason()}) after epoch ${epoch} of ${this.info.epochs}; the next run restarts it`;
@@ -214,13 +228,24 @@ class TrialRun {
 
 export class Scheduler {
   interrupted = false;
+  /** why the run cannot go on (the executor is unavailable); set, it stops the run like an interrupt */
+  fatal: string | null = null;
   strategy: SearchStrategy | null = null;
   private executor: Executor | null = null;
   private readonly runs = new Set<TrialRun>();
 
   constructor(readonly ctx: SchedulerContext) {}
 
+  /** Stops the run: no more trials are claimed, running ones are aborted (they end interrupted). */
+  fail(reason: string): void {
+    if (this.fatal !== null) return;
+    this.fatal = reason;
+    this.interrupted = true;
+    for (const r of this.runs) r.abort.abort();
+  }
+
   interruptReason(): string {
+    if (this.fatal !== null) return 'the run stopped';
     const r: unknown = this.ctx.signal.reason;
     return typeof r === 'string' ? r : 'interrupt';
   }
@@ -261,7 +286,7 @@ export class Scheduler {
         if (this.interrupted || !(await this.keepWaiting(exhausted, elsewhere, opts))) break;
       }
       await Promise.all(inflight);
-      return { trials: this.finalStatuses(reports), interrupted: this.interrupted };
+      return { trials: this.finalStatuses(reports), interrupted: this.interrupted && this.fatal === null, fatal: this.fatal };
     } finally {
       clearInterval(heartbeat);
       this.ctx.signal.removeEventListener('abort', onAbort);
@@ -350,7 +375,12 @@ export class Scheduler {
   }
 
   private async gateThenRun(run: TrialRun, opts: ScheduleOptions): Promise<void> {
-    const failure = opts.gate ? await opts.gate.check(run.c, run.abort.signal) : null;
+    let failure: string | null;
+    try {
+      failure = opts.gate ? await opts.gate.check(run.c, run.abort.signal) : null;
+    } catch (e) {
+      return run.fail(e); // the gate could not run at all (the executor is unavailable)
+    }
     if (this.interrupted) {
       this.ctx.store.failTrial(run.c.id, run.attempt, 'interrupted', `interrupted (${this.interruptReason()}) before it started; the next run starts it`);
       run.report.result = 'ran';
