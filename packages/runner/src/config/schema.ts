@@ -221,7 +221,7 @@ function sweepSection(typed: boolean) {
     seeds: Type.Optional(Type.Array(Seed('a value of train.seed'), { minItems: 1, uniqueItems: true, description: 'replicate every configuration with each of these train.seed values' })),
     search: Type.Optional(Type.Object({
       sampler: Type.Optional(StringEnum(['random', 'tpe'], 'random: independent seeded draws; tpe: Tree-structured Parzen Estimator (Bergstra et al. 2011) after `startup` random trials', 'tpe')),
-      trials: Type.Integer({ minimum: 1, description: 'how many configurations to try (a rerun with a larger number continues the search)' }),
+      trials: Type.Integer({ minimum: 1, maximum: 100000, description: 'how many configurations to try, at most 100,000 (a rerun with a larger number continues the search)' }),
       seed: Type.Optional(Seed('seed of the sampler (default 1)')),
       startup: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULTS.search.startup, description: 'tpe: random trials before the model takes over (Optuna\'s default 10)' })),
       params,
