@@ -70,11 +70,17 @@ describe('the search part of a report', async () => {
     assert.ok(out.html.includes('<section id="search">') && out.html.includes('href="#search"'));
   });
 
-  it('parameter importance: η² of each parameter over the trials trained to the end, the one that matters first', () => {
-    assert.equal(v.importanceN, 4);
+  it('parameter importance: η² of each parameter, the one that matters first; at the first rung when few trials trained to the end', () => {
+    // 4 of 8 trained to the end (< 8): every trial's val_acc at the first rung, epoch 1
+    assert.deepEqual([v.importanceN, v.importanceEpoch], [8, 1]);
     assert.deepEqual(v.importance.map((i) => i.path), ['train.lr', 'model.layers']);
-    assert.ok((v.importance[0]?.eta2 ?? 0) > 0.9, JSON.stringify(v.importance));
-    assert.match(out.markdown, /\| `train\.lr` \| 1\.000 \| 4 \|\n\| `model\.layers` \| 0\.000 \| 2 \|/);
+    assert.ok((v.importance[0]?.eta2 ?? 0) > 0.5 && (v.importance[1]?.eta2 ?? 1) < 0.2, JSON.stringify(v.importance));
+    assert.match(out.markdown, /Share of the variance of val_acc at epoch 1 \(the first rung, which every trial reached\) over 8 trials \(fewer than 8 trained to the end\) explained by each searched parameter alone/);
+    // without rungs: the final values of the trials trained to the end
+    const noRungs = { ...input, search: { ...(input.search as SearchReportInput), rungs: [] } };
+    const w = searchView(prepare(noRungs), noRungs.search);
+    assert.deepEqual([w.importanceN, w.importanceEpoch], [4, null]);
+    assert.deepEqual(w.importance.map((i) => [i.path, i.eta2.toFixed(3), i.groups]), [['train.lr', '1.000', 4], ['model.layers', '0.000', 2]]);
   });
 
   it('the best configuration as YAML to paste', () => {

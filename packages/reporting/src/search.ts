@@ -9,7 +9,10 @@ import { escapeHtml as h, finite, fmtNum, fmtPct } from './format.js';
 import type { EpochRow, SearchReportInput, TrialRow } from './types.js';
 
 export interface SearchPoint { order: number; trial: string; epochs: number; cumulative: number; value: number | null; best: number | null; status: string }
-export interface Importance { path: string; eta2: number; groups: number }
+export interface Importance { path: string; eta2: number; groups: number; n: number }
+
+/** Fewer trials trained to the end than this: the importance is computed at the first rung instead. */
+export const IMPORTANCE_MIN = 8;
 
 export interface SearchView {
   input: SearchReportInput;
@@ -21,8 +24,10 @@ export interface SearchView {
   best: TrialRow | null;
   bestValue: number | null;
   importance: Importance[];
-  /** done trials the importance is computed over */
+  /** trials the importance is computed over */
   importanceN: number;
+  /** null: over the final values of the trials trained to the end; else over every trial's value at this rung epoch */
+  importanceEpoch: number | null;
 }
 
 const FINISHED = new Set(['done', 'pruned', 'diverged']);
@@ -41,6 +46,19 @@ function finalValue(p: Prepared, t: TrialRow, metric: string): number | null {
   const rows = p.epochsOf(t.id);
   const last = rows[rows.length - 1];
   return last ? metricAt(last, metric) : null;
+}
+
+function valueAt(p: Prepared, t: TrialRow, metric: string, epoch: number): number | null {
+  const row = p.epochsOf(t.id).find((r) => r.epoch === epoch);
+  return row ? metricAt(row, metric) : null;
+}
+
+/** What the importance was computed over, in words. */
+function importanceBasis(v: SearchView): string {
+  const { metric } = v.input.objective;
+  return v.importanceEpoch === null
+    ? `the final ${metric} over the ${v.importanceN} trials trained to the end`
+    : `${metric} at epoch ${v.importanceEpoch} (the first rung, which every trial reached) over ${v.importanceN} trials (fewer than ${IMPORTANCE_MIN} trained to the end)`;
 }
 
 /** η² of the objective for one parameter: numbers in quartile bins (of their log for log-scale ones), choices as groups. */
@@ -92,19 +110,25 @@ export function searchView(p: Prepared, s: SearchReportInput): SearchView {
     }
     points.push({ order: i + 1, trial: t.id, epochs, cumulative, value, best, status: t.status });
   }
+  // importance over the trials trained to the end; when a stopping rule left fewer than IMPORTANCE_MIN of them, over
+  // every finished trial's value at the first rung (which each of them reached): a lower-fidelity but complete view
   const done = finished.filter((t) => t.status === 'done');
+  const firstRung = s.rungs[0];
+  const atRung = done.length < IMPORTANCE_MIN && firstRung !== undefined ? firstRung : null;
+  const scored = atRung === null ? done : finished.filter((t) => t.status !== 'diverged');
+  const valueFor = (t: TrialRow) => (atRung === null ? finalValue(p, t, metric) : valueAt(p, t, metric, atRung));
   const importance: Importance[] = [];
   for (const par of s.params) {
-    const vals = done.map((t) => ({ x: t.params[par.path], y: finalValue(p, t, metric) }))
+    const vals = scored.map((t) => ({ x: t.params[par.path], y: valueFor(t) }))
       .filter((v): v is { x: unknown; y: number } => v.x !== undefined && v.y !== null);
     const r = eta2(vals, par.kind);
-    if (r) importance.push({ path: par.path, ...r });
+    if (r) importance.push({ path: par.path, ...r, n: vals.length });
   }
   importance.sort((a, b) => b.eta2 - a.eta2 || (a.path < b.path ? -1 : 1));
   const trials = s.trials ?? p.input.trials.length;
   return {
     input: s, points, spent: cumulative, full: trials * s.epochsPerTrial, best: bestTrial, bestValue: best,
-    importance, importanceN: done.length,
+    importance, importanceN: importance.length > 0 ? Math.max(...importance.map((i) => i.n)) : done.length, importanceEpoch: atRung,
   };
 }
 
@@ -227,14 +251,14 @@ export function searchMarkdown(p: Prepared, v: SearchView): string[] {
       steps.map((pt) => [String(pt.order), String(pt.cumulative), fmtObjective(metric, pt.best), `\`${pt.trial}\``]), ['r', 'r', 'r', 'l']), '');
   }
   out.push('### Parameter importance', '');
-  if (v.importance.length === 0) out.push(`Not enough trials trained to the end (${v.importanceN}) to compare parameters.`, '');
+  if (v.importance.length === 0) out.push(`Not enough trials (${v.importanceN}) to compare parameters.`, '');
   else {
-    out.push(`Share of the variance of the final ${metric} over the ${v.importanceN} trials trained to the end that each searched parameter explains alone `
+    out.push(`Share of the variance of ${importanceBasis(v)} explained by each searched parameter alone `
       + '(η² of a one-way ANOVA; numbers grouped into quartiles, on a log scale for loguniform ones). Parameters interact and trials are few: read it as a ranking.', '');
     out.push(table(['parameter', 'η²', 'groups'], v.importance.map((i) => [`\`${i.path}\``, i.eta2.toFixed(3), String(i.groups)]), ['l', 'r', 'r']), '');
   }
   if (v.best) {
-    out.push('### Best configuration', '', `Trial \`${v.best.id}\`: ${metric} ${fmtObjective(metric, v.bestValue)}, test accuracy ${fmtPct(v.best.finalTestAcc)} after ${v.best.epochsDone ?? '?'} epochs. Its model and train sections, to paste into an experiment file:`, '');
+    out.push(`### Best configuration (by ${metric})`, '', `Trial \`${v.best.id}\`: ${metric} ${fmtObjective(metric, v.bestValue)}, test accuracy ${fmtPct(v.best.finalTestAcc)} after ${v.best.epochsDone ?? '?'} epochs. Its model and train sections, to paste into an experiment file:`, '');
     out.push('```yaml', configYaml(v.best), '```', '');
   }
   return out;
@@ -246,11 +270,11 @@ export function searchMarkdown(p: Prepared, v: SearchView): string[] {
 export function searchHtml(v: SearchView, figures: string): string {
   const { metric } = v.input.objective;
   const imp = v.importance.length === 0
-    ? `<p>Not enough trials trained to the end (${v.importanceN}) to compare parameters.</p>`
-    : `<p>Share of the variance of the final ${h(metric)} over the ${v.importanceN} trials trained to the end that each searched parameter explains alone (η² of a one-way ANOVA; numbers grouped into quartiles, on a log scale for loguniform ones).</p>`
+    ? `<p>Not enough trials (${v.importanceN}) to compare parameters.</p>`
+    : `<p>Share of the variance of ${h(importanceBasis(v))} explained by each searched parameter alone (η² of a one-way ANOVA; numbers grouped into quartiles, on a log scale for loguniform ones).</p>`
       + `<table><thead><tr><th>parameter</th><th>η²</th><th>groups</th></tr></thead><tbody>${v.importance.map((i) => `<tr><td class="mono">${h(i.path)}</td><td class="num">${i.eta2.toFixed(3)}</td><td class="num">${i.groups}</td></tr>`).join('')}</tbody></table>`;
   const best = v.best
-    ? `<h3>Best configuration</h3><p>Trial <span class="mono">${h(v.best.id)}</span>: ${h(metric)} ${h(fmtObjective(metric, v.bestValue))}, test accuracy ${h(fmtPct(v.best.finalTestAcc))}. Its model and train sections, to paste into an experiment file:</p><pre>${h(configYaml(v.best))}</pre>`
+    ? `<h3>Best configuration (by ${h(metric)})</h3><p>Trial <span class="mono">${h(v.best.id)}</span>: ${h(metric)} ${h(fmtObjective(metric, v.bestValue))}, test accuracy ${h(fmtPct(v.best.finalTestAcc))}. Its model and train sections, to paste into an experiment file:</p><pre>${h(configYaml(v.best))}</pre>`
     : '';
   return `<section id="search"><h2>Search</h2><p>${h(searchLine(v))}</p>${figures}<h3>Parameter importance</h3>${imp}${best}</section>`;
 }
