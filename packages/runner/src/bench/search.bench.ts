@@ -111,7 +111,7 @@ const median = (xs: number[]) => {
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function ashaVsGrid(dir: string): Promise<Record<string, unknown>> {
-  console.log(`\n-- A. ASHA vs the full grid: ${quick ? 16 : 64} configurations × ${EPOCHS} epochs, 10,000 MNIST images (2,000 validation), ${WORKERS} workers`);
+  console.log(`\n-- A. ASHA vs the full grid: ${quick ? 32 : 64} configurations × ${EPOCHS} epochs, 10,000 MNIST images (2,000 validation), ${WORKERS} workers`);
   const grid = await run(dir, 'grid', gridYaml('grid', EPOCHS, false));
   console.log(`grid: best val_acc ${pct(grid.best)}, ${grid.epochs} epochs, ${grid.seconds.toFixed(1)} s (load ${load()})`);
   const asha = await run(dir, 'asha', gridYaml('asha', EPOCHS, true));
