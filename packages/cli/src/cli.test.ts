@@ -105,7 +105,7 @@ describe('sweeplab CLI', () => {
   test('--version and --help of every command', async () => {
     const v = await sweeplab(['--version']);
     assert.equal(v.code, 0);
-    assert.match(v.stdout, /^sweeplab \d+\.\d+\.\d+ \(kernels: (js|native)/);
+    assert.match(v.stdout, /^sweeplab \d+\.\d+\.\d+ \(kernels: (native \((OpenBLAS \w+|built-in GEMM, [\w-]+)\)|typescript)/);
     for (const cmd of ['run', 'validate', 'plan', 'query', 'show', 'reproduce', 'gradcheck']) {
       const h = await sweeplab([cmd, '--help']);
       assert.equal(h.code, 0, cmd);

@@ -27,9 +27,7 @@ const COMMANDS = [run, validate, plan, query, show, reproduce, report, diagnose,
 /** `sweeplab --version`: the version, the kernel backend and the OpenBLAS core. */
 export function versionText(): string {
   const k = kernelSummary();
-  return `sweeplab ${sweeplabVersion()} (kernels: ${k.backend}` +
-    (k.openblasCore ? `, OpenBLAS core ${k.openblasCore}` : k.reason ? `; ${k.reason}` : '') +
-    `; node ${process.version})`;
+  return `sweeplab ${sweeplabVersion()} (kernels: ${k.tier}${k.next ? `; faster: ${k.next}` : ''}; node ${process.version})`;
 }
 
 export function buildProgram(deps: CliDeps = {}): Command {

@@ -72,8 +72,9 @@ describe('renderers', () => {
     const res = await runLoaded([exp], runOpts(db, { emit: (e: RunEvent) => { ev.emit(e); display.onEvent(e); } }));
     display.stop();
     const lines = text().trim().split('\n');
-    assert.equal(lines[0], 'running 2 trial(s) on 2 worker(s)');
-    assert.match(lines[1] ?? '', /^gradcheck 16-8-3 sigmoid\/softmax cross-entropy, l2 0: passed \(max relative error/);
+    assert.match(lines[0] ?? '', /^kernels: (native \(.*\)|typescript)/);
+    assert.equal(lines[1], 'running 2 trial(s) on 2 worker(s)');
+    assert.match(lines[2] ?? '', /^gradcheck 16-8-3 sigmoid\/softmax cross-entropy, l2 0: passed \(max relative error/);
     for (const t of exp.trials) {
       assert.ok(lines.some((l) => new RegExp(`^trial ${t.id} done     render #${t.position}  epochs 3  cost \\d`).test(l)), text());
     }

@@ -60,7 +60,9 @@ export class RunDisplay {
     // the diagnosis's baselines train through the same scheduler; they are summed up by the `baselines` line
     if ((e.type === 'trial-started' || e.type === 'epoch' || e.type === 'trial-finished') && e.trial.experiment === BASELINES_EXPERIMENT) return;
     switch (e.type) {
-      case 'run-started': return p.start({ total: e.toRun, work: e.work, skipped: e.skipped, workers: e.workers });
+      case 'run-started':
+        p.note(`kernels: ${e.kernels.tier}${e.kernels.next ? ` (faster: ${e.kernels.next})` : ''}`);
+        return p.start({ total: e.toRun, work: e.work, skipped: e.skipped, workers: e.workers });
       case 'gradcheck': return p.note(gradcheckLine(e));
       case 'trial-started': return p.trialStarted({ id: e.trial.id, label: e.trial.label, epochs: e.trial.epochs, work: e.trial.work });
       case 'epoch': return p.epoch(e.trial.id, e.metrics.epoch, e.metrics.cost);

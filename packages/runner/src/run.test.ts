@@ -50,7 +50,7 @@ describe('run', () => {
       assert.equal(t.final_test_acc, last.test_acc);
       assert.equal(t.best_test_acc, Math.max(...epochs.map((e) => e.test_acc as number)));
       assert.equal(epochs[0]!.seconds, 0);
-      assert.ok(typeof t.backend === 'string' && ['js', 'native'].includes(t.backend));
+      assert.match(String(t.backend), /^(native \((OpenBLAS \w+|built-in GEMM, [\w-]+)\)|typescript)/); // the kernel tier
       // 3 balanced classes: a net that outputs the prior (1/3 each) scores -Σ p ln p = ln 3 per example
       const summary = JSON.parse(t.summary_json as string);
       assert.deepEqual(summary.classCounts, [20, 20, 20]);
@@ -244,5 +244,42 @@ describe('failures', () => {
     const again = await runLoaded([exp], opts(db));
     assert.equal(again.exitCode, 0);
     assert.equal(ro(db).prepare('SELECT count(*) FROM epochs WHERE trial_id = ?').pluck().get(id), 101);
+  });
+});
+
+describe('metrics every N epochs, and bfloat16', () => {
+  test('metrics: { every: 3 } measures epoch 0, every third and the last; the others are stored unmeasured', async () => {
+    const db = join(dir, 'every', 'results.db');
+    const every = tinyConfig(dataDir, { train: { epochs: 7 } });
+    const exp = tinyExperiment(dir, 'every', [{ config: { ...every, metrics: { every: 3 } } }, { config: every }]);
+    assert.notEqual(exp.trials[0]!.id, exp.trials[1]!.id, 'metrics.every is part of the trial id');
+    const res = await runLoaded([exp], opts(db));
+    assert.equal(res.exitCode, 0);
+    const d = ro(db);
+    const rows = d.prepare('SELECT epoch, measured, cost, lr FROM epochs WHERE trial_id = ? ORDER BY epoch').all(exp.trials[0]!.id) as Row[];
+    assert.deepEqual(rows.map((r) => r.measured), [1, 0, 0, 1, 0, 0, 1, 1]);
+    assert.ok(rows.every((r) => (r.measured === 1) === (r.cost !== null)), 'unmeasured epochs have no cost');
+    assert.ok(rows.every((r) => typeof r.lr === 'number'), 'every epoch has its lr');
+    // the measured epochs are the same numbers as the every-epoch trial's (the parameters do not depend on N)
+    const full = d.prepare('SELECT epoch, cost FROM epochs WHERE trial_id = ? ORDER BY epoch').all(exp.trials[1]!.id) as Row[];
+    for (const r of rows.filter((x) => x.measured === 1)) assert.equal(r.cost, full[r.epoch as number]!.cost, `epoch ${r.epoch}`);
+    assert.equal(d.prepare('SELECT final_cost FROM trials WHERE id = ?').pluck().get(exp.trials[0]!.id), full[7]!.cost);
+    d.close();
+  });
+
+  test('train.dtype bfloat16 trains with float32 master weights (emulated on the TypeScript kernels) and is its own trial', async () => {
+    const db = join(dir, 'bf16', 'results.db');
+    const f32 = tinyConfig(dataDir, { train: { dtype: 'float32', epochs: 3 }, gradcheck: { enabled: false } });
+    const bf16 = { ...f32, train: { ...f32.train, dtype: 'bfloat16' as const } };
+    const exp = { ...tinyExperiment(dir, 'bf16', [{ config: f32 }, { config: bf16 }]), kernels: 'js' as const };
+    const res = await runLoaded([exp], opts(db));
+    assert.equal(res.exitCode, 0, JSON.stringify(res.trials));
+    const d = ro(db);
+    const t = d.prepare('SELECT id, final_train_acc, backend FROM trials ORDER BY id').all() as Row[];
+    assert.equal(t.length, 2);
+    for (const r of t) assert.ok((r.final_train_acc as number) > 0.9, `${r.id} ${r.backend}: train ${r.final_train_acc}`);
+    const costs = d.prepare('SELECT trial_id, cost FROM epochs WHERE epoch = 3 ORDER BY trial_id').all() as Row[];
+    assert.notEqual(costs[0]!.cost, costs[1]!.cost, 'bfloat16 rounds the GEMM inputs: other bits than float32');
+    d.close();
   });
 });

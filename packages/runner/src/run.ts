@@ -10,6 +10,7 @@ import { InputError, isFinished, type ExperimentRegistration, type RegistrationR
 import type { Clock } from './clock.js';
 import { validateFiles, type LoadedExperiment, type LoadOptions } from './config/index.js';
 import { collectEnvironment } from './environment.js';
+import { kernelSummary } from './kernels.js';
 import type { Executor, ExecutorFactory } from './exec/types.js';
 import { diagnoseTrials } from './pipeline/diagnosis.js';
 import { GradcheckGate } from './pipeline/gradcheck-gate.js';
@@ -124,6 +125,16 @@ function countOf(trials: readonly RunTrialReport[]): RunCounts {
   };
 }
 
+/** The kernel tier trials will run on here, and what to install for the next tier up. */
+function kernelsLine(choice: 'auto' | 'js' | 'native'): { tier: string; next: string | null } {
+  try {
+    const k = kernelSummary(choice);
+    return { tier: k.tier, next: k.next };
+  } catch (e) {
+    return { tier: 'unavailable', next: (e as Error).message };
+  }
+}
+
 /** What the run-started event says: how many of the candidates will run, and their work. */
 function plan(session: Session, exps: readonly LoadedExperiment[], candidates: readonly TrialCandidate[], force: boolean, searched: { trials: number; work: number }): { toRun: number; emit: () => void } {
   const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
@@ -135,6 +146,7 @@ function plan(session: Session, exps: readonly LoadedExperiment[], candidates: r
     toRun: todo.length + searched.trials, skipped, elsewhere: 0, work: todo.reduce((s, c) => s + trialWork(c.config), 0) + searched.work,
     // the pool starts now when there is work (sized by toRun), so the line can say how many workers it has
     workers: todo.length + searched.trials > 0 ? session.executor().concurrency : 0,
+    kernels: kernelsLine(exps[0]?.kernels ?? 'auto'),
   }) };
 }
 

@@ -114,12 +114,13 @@ function checkDatabaseFile(path: string): void {
 
 /** Refuses, before anything is written (WAL switch included), a database this sweeplab must not change. */
 function checkOwnership(db: Database.Database, path: string): void {
-  const v = userVersion(db);
+  // one read transaction: another process may be creating the schema right now (its version and tables commit together)
+  const { v, tables } = db.transaction(() => ({
+    v: userVersion(db),
+    tables: db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).pluck().get() as number,
+  })).deferred();
   if (v > SCHEMA_VERSION) throw tooNew(path, v);
-  if (v === 0) {
-    const tables = db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).pluck().get() as number;
-    if (tables > 0) throw notSweeplab(path);
-  }
+  if (v === 0 && tables > 0) throw notSweeplab(path);
 }
 
 /** Applies the missing migrations. Safe to call from several processes at once; a no-op when up to date. */

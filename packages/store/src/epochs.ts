@@ -22,13 +22,15 @@ export interface EpochRowValues {
   weight_norm_json: string;
   weight_mean_json: string;
   saturation_json: string;
+  /** 1: the epoch's metrics pass ran; 0: skipped by `metrics: { every: N }` */
+  measured: number;
 }
 
 /** Columns of `EpochRowValues` that are deterministic (everything but the wall-clock seconds). */
 export const DETERMINISTIC_EPOCH_COLUMNS = [
   'cost', 'loss', 'l2_term', 'train_acc', 'test_acc', 'val_acc', 'lr', 'out_mean', 'out_std',
   'out_unit_mean_json', 'out_unit_std_json', 'grad_norm_json', 'update_ratio_json', 'weight_norm_json',
-  'weight_mean_json', 'saturation_json',
+  'weight_mean_json', 'saturation_json', 'measured',
 ] as const satisfies readonly (keyof EpochRowValues)[];
 
 /** SQLite stores NaN as NULL; keep that explicit so a re-computed row compares equal to a stored one. */
@@ -57,6 +59,7 @@ export function epochRowValues(m: EpochMetrics): EpochRowValues {
     weight_norm_json: JSON.stringify(m.weightNorm),
     weight_mean_json: JSON.stringify(m.weightMean),
     saturation_json: JSON.stringify(m.saturation),
+    measured: m.measured === false ? 0 : 1,
   };
 }
 

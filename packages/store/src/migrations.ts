@@ -357,6 +357,15 @@ ALTER TABLE environment ADD COLUMN queue_host TEXT;
 ALTER TABLE environment ADD COLUMN queue_name TEXT;
 `;
 
+/**
+ * 7: `epochs.measured`: 1 when the epoch's full metrics pass ran, 0 for epochs `metrics: { every: N }` skipped (their
+ * cost, accuracies and output statistics are NULL; lr and seconds are real). Readers that need metrics use the
+ * measured rows.
+ */
+const EPOCHS_MEASURED = /* sql */ `
+ALTER TABLE epochs ADD COLUMN measured INTEGER NOT NULL DEFAULT 1 CHECK (measured IN (0, 1));
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: INIT },
   { version: 2, name: 'attempts', sql: ATTEMPTS, rebuildsTables: true },
@@ -364,6 +373,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'changes', sql: CHANGES },
   { version: 5, name: 'environment-owner', sql: ENVIRONMENT_OWNER },
   { version: 6, name: 'environment-queue', sql: ENVIRONMENT_QUEUE },
+  { version: 7, name: 'epochs-measured', sql: EPOCHS_MEASURED },
 ];
 
 /** The schema version this code writes (= the number of migrations). */

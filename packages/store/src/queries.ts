@@ -192,6 +192,7 @@ function toEpoch(e: EpochRowValues): EpochRecord {
     weightNorm: list(e.weight_norm_json),
     weightMean: list(e.weight_mean_json),
     saturation: list(e.saturation_json),
+    measured: e.measured !== 0,
   };
 }
 

@@ -170,6 +170,8 @@ export interface EpochRecord {
   weightMean: ReadonlyArray<number | null> | null;
   /** per hidden layer: sigmoid/tanh fraction of (input, unit) pairs with |z| > 5; relu: fraction of dead units */
   saturation: ReadonlyArray<number | null> | null;
+  /** false for an epoch `metrics: { every: N }` did not measure (its metrics are null; lr and seconds are real) */
+  measured: boolean;
 }
 
 /** `gradchecks` row. */

@@ -39,7 +39,7 @@ const DOCUMENTED: Record<string, string[]> = {
   experiment_trials: ['experiment', 'trial_id', 'params_json', 'position'],
   epochs: ['trial_id', 'epoch', 'cost', 'loss', 'l2_term', 'train_acc', 'test_acc', 'val_acc', 'lr', 'out_mean',
     'out_std', 'seconds', 'eval_seconds', 'out_unit_mean_json', 'out_unit_std_json', 'grad_norm_json',
-    'update_ratio_json', 'weight_norm_json', 'weight_mean_json', 'saturation_json', 'attempt'],
+    'update_ratio_json', 'weight_norm_json', 'weight_mean_json', 'saturation_json', 'attempt', 'measured'],
   gradchecks: ['id', 'experiment', 'arch', 'run_id', 'layer', 'kind', 'checked', 'skipped', 'max_rel_error',
     'max_abs_error', 'worst_index', 'analytic', 'numeric', 'eps', 'threshold', 'passed', 'created_at'],
   environment: ['run_id', 'started_at', 'finished_at', 'command', 'sweeplab_version', 'git_commit', 'node_version',

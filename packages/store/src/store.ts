@@ -192,12 +192,20 @@ function prepareStatements(db: Database.Database) {
       UPDATE trials SET epochs_done = max(COALESCE(epochs_done, 0), @epoch), heartbeat_at = @now
       WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     insertEpoch: db.prepare(`
-      INSERT OR IGNORE INTO epochs (trial_id, attempt, epoch, cost, loss, l2_term, train_acc, test_acc, val_acc, lr,
+      INSERT INTO epochs (trial_id, attempt, epoch, cost, loss, l2_term, train_acc, test_acc, val_acc, lr,
         out_mean, out_std, seconds, eval_seconds, out_unit_mean_json, out_unit_std_json, grad_norm_json,
-        update_ratio_json, weight_norm_json, weight_mean_json, saturation_json)
+        update_ratio_json, weight_norm_json, weight_mean_json, saturation_json, measured)
       VALUES (@trial_id, @attempt, @epoch, @cost, @loss, @l2_term, @train_acc, @test_acc, @val_acc, @lr, @out_mean,
         @out_std, @seconds, @eval_seconds, @out_unit_mean_json, @out_unit_std_json, @grad_norm_json, @update_ratio_json,
-        @weight_norm_json, @weight_mean_json, @saturation_json)`),
+        @weight_norm_json, @weight_mean_json, @saturation_json, @measured)
+      ON CONFLICT (trial_id, attempt, epoch) DO UPDATE SET cost = excluded.cost, loss = excluded.loss,
+        l2_term = excluded.l2_term, train_acc = excluded.train_acc, test_acc = excluded.test_acc, val_acc = excluded.val_acc,
+        out_mean = excluded.out_mean, out_std = excluded.out_std, eval_seconds = excluded.eval_seconds,
+        out_unit_mean_json = excluded.out_unit_mean_json, out_unit_std_json = excluded.out_unit_std_json,
+        grad_norm_json = excluded.grad_norm_json, update_ratio_json = excluded.update_ratio_json,
+        weight_norm_json = excluded.weight_norm_json, weight_mean_json = excluded.weight_mean_json,
+        saturation_json = excluded.saturation_json, measured = 1
+      WHERE epochs.measured = 0 AND excluded.measured = 1`),
     finish: db.prepare(`
       UPDATE trials SET status = @status, finished_at = @now, error = NULL, diverged_epoch = @divergedEpoch,
         final_cost = @finalCost, final_train_acc = @finalTrainAcc, final_test_acc = @finalTestAcc,
@@ -381,8 +389,9 @@ export class Store extends ReadQueries {
 
   /**
    * Records one epoch of attempt `attempt` (and bumps the trial's heartbeat and epochs_done). Idempotent: the same
-   * epoch again is 'duplicate' and changes nothing; 'stale' (nothing written) when the attempt is not the trial's
-   * running one any more (another process took it over, or it ended).
+   * epoch again is 'duplicate' and changes nothing, except that a measured copy of an epoch stored unmeasured fills
+   * in its metrics (nn-core measures the epoch a stop request arrives at); 'stale' (nothing written) when the
+   * attempt is not the trial's running one any more (another process took it over, or it ended).
    */
   insertEpoch(trialId: string, attempt: number, m: EpochMetrics): EpochWrite {
     return this.db.transaction((): EpochWrite => {

@@ -20,6 +20,7 @@ export function epochRow(over: Partial<EpochRow> & { epoch: number }): EpochRow 
     cost: null, loss: null, l2Term: null, trainAcc: null, testAcc: null, valAcc: null, lr: null,
     outMean: null, outStd: null, seconds: 0, evalSeconds: 0,
     outUnitMean: null, outUnitStd: null, gradNorm: null, updateRatio: null, weightNorm: null, weightMean: null, saturation: null,
+    measured: true,
     ...over,
   };
 }

@@ -73,7 +73,8 @@ export function loadReportInput(name: string, opts: { db: string; clock?: Clock 
     const exp = r.experiment(name);
     if (!exp) throw unknownExperiment(name, opts.db, r.experimentNames());
     const trials = r.experimentTrials(name);
-    const epochs = r.experimentEpochs(name);
+    // curves and rules show measured epochs (an epoch `metrics: { every: N }` skipped has no metrics to draw)
+    const epochs = new Map([...r.experimentEpochs(name)].map(([id, list]) => [id, list.filter((e) => e.measured)]));
     const diagnoses = r.experimentDiagnoses(name);
     const env = r.latestEnvironment(name);
     const file = exp.file === BUILT_IN_FILE ? exp.file : relative(process.cwd(), exp.file) || exp.file;

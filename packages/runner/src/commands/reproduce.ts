@@ -11,6 +11,7 @@ import { sourceSpec } from '../config/checks.js';
 import { initFingerprint, trialIdOf } from '../config/id.js';
 import type { TrialConfig } from '../config/index.js';
 import { runTrainTask } from '../exec/tasks.js';
+import { kernelSummary } from '../kernels.js';
 import { dataFingerprint } from '../pipeline/baselines.js';
 import type { KernelsSetting, TrainTask } from '../exec/types.js';
 import { withResults } from './open.js';
@@ -42,6 +43,26 @@ export interface ReproduceResult {
 }
 
 interface Stored { task: TrainTask; epochs: EpochRowValues[]; finalEval: string | null; backend: string; storedData: string | null }
+
+/** The kernel choice that gives a stored backend again: its tier label ('native (…)', 'typescript'), or 'js'/'native'. */
+function kernelsOf(backend: string): KernelsSetting {
+  return backend === 'js' || backend.startsWith('typescript') ? 'js' : 'native';
+}
+
+/**
+ * Whether this machine has the kernels the trial ran on: OpenBLAS, the built-in GEMM and the TypeScript kernels sum
+ * in different orders, so only the same tier reproduces bits (a stored 'js'/'native' of an older version: assumed).
+ */
+function changedKernels(backend: string): string | null {
+  if (backend === 'js' || backend === 'native') return null;
+  let here: string;
+  try {
+    here = kernelSummary(kernelsOf(backend)).tier;
+  } catch (e) {
+    return `no native kernels (${(e as Error).message})`;
+  }
+  return backend.startsWith(here) ? null : here;
+}
 
 /**
  * Whether the files a trial read are still the ones it ran on: the data files' fingerprint against the stored one,
@@ -86,7 +107,7 @@ function readStored(db: string, idPrefix: string): Stored {
     return {
       task: {
         kind: 'train', trialId: id, attempt: trial.attempt, config, fingerprints: { data: fingerprint, init: null },
-        baseDir, kernels: backend as KernelsSetting,
+        baseDir, kernels: kernelsOf(backend),
       },
       epochs: r.rawEpochs(id),
       finalEval: trial.finalEval === null ? null : JSON.stringify(trial.finalEval),
@@ -117,7 +138,9 @@ function firstDifference(stored: readonly EpochRowValues[], fresh: readonly Epoc
 export function reproduceTrial(idPrefix: string, opts: { db: string; clock?: Clock }): ReproduceResult {
   const clock = opts.clock ?? systemClock;
   const s = readStored(opts.db, idPrefix);
-  const inputsChanged = changedInputs(s);
+  const otherTier = changedKernels(s.backend);
+  const inputsChanged = changedInputs(s) ?? (otherTier === null ? null
+    : { files: [], detail: `it trained on the kernels ${s.backend} and this machine has ${otherTier}, which sum in another order (bits differ)` });
   if (inputsChanged !== null) {
     return {
       trialId: s.task.trialId, backend: s.backend, storedEpochs: s.epochs.length, reproducedEpochs: 0, epochsCompared: 0,

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataSpecError, IdxFormatError, describeData, type DataInfo, type DataSpec } from '@sweeplab/data';
-import { readWeights } from '@sweeplab/nn-core';
+import { BF16_CPUS, bf16Support, readWeights } from '@sweeplab/nn-core';
 import { canonicalJson } from './id.js';
 import { ignoredOptions, resolveTrial, type Sections, type TrialConfig } from './resolve.js';
 import type { RawIssue } from './validate.js';
@@ -14,6 +14,8 @@ export interface CheckContext {
   baseDir: string;
   data: Map<string, { info: DataInfo } | { error: RawIssue }>;
   weights: Map<string, { error: string | null; fingerprint: string | null }>; // key -> the check's error, or the files' fingerprint
+  /** the file's `kernels`: bfloat16 runs emulated (slowly) on 'js', and needs the CPU's bf16 instructions otherwise */
+  kernels?: string;
 }
 
 export const newCheckContext = (baseDir: string): CheckContext => ({ baseDir, data: new Map(), weights: new Map() });
@@ -38,6 +40,12 @@ export function checkTrial(sec: Sections, bad: (path: string) => boolean, ctx: C
   const d = isObj(sec.data) ? sec.data : {};
   const m = isObj(sec.model) ? sec.model : {};
   const t = isObj(sec.train) ? sec.train : {};
+  if (t.dtype === 'bfloat16' && ctx.kernels !== 'js' && !bad('train.dtype')) {
+    const s = bf16Support();
+    if (!s.supported) {
+      issues.push({ path: ['train', 'dtype'], mode: 'value', message: `train.dtype bfloat16 cannot run here: ${s.reason}; use float32, or a CPU with AMX or AVX512_BF16 (${BF16_CPUS})` });
+    }
+  }
 
   let info: DataInfo | null = null;
   if (!bad('data.dataset') && !bad('data.path') && !bad('data.files')) {

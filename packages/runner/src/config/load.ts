@@ -163,7 +163,7 @@ function analyze(file: string, shared: Shared): Analysis {
   const isSearch = isObj(sweep) && isObj(sweep.search);
 
   const baseDir = dirname(abs);
-  const ctx = { ...newCheckContext(baseDir), ...shared };
+  const ctx = { ...newCheckContext(baseDir), ...shared, kernels: typeof merged.kernels === 'string' ? merged.kernels : 'auto' };
   const checked = rows.map((row) => {
     const c = checkTrial(applySweep(merged, row) as Sections, bad, ctx);
     issues.push(...c.issues.map((i) => at(i, row)));

@@ -46,16 +46,18 @@ export interface TrialConfig {
     weight_decay?: number;
   };
   gradcheck: { enabled: boolean; samples: number; threshold: number; eps?: number; batch: number };
+  /** set only when the metrics are measured less often than every epoch (so the default changes no trial id) */
+  metrics?: { every: number };
 }
 
 /** The trial-defining sections of a merged config, before defaults (values may still be invalid). */
-export type Sections = Record<'data' | 'model' | 'train' | 'gradcheck', unknown>;
+export type Sections = Record<'data' | 'model' | 'train' | 'gradcheck', unknown> & { metrics?: unknown };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The sections of `merged` with a trial's swept values set (deep copies; `merged` is not changed). */
 export function applySweep(merged: Record<string, unknown>, row: readonly SweptValue[]): Sections {
-  const s = structuredClone({ data: merged.data, model: merged.model, train: merged.train, gradcheck: merged.gradcheck }) as Record<string, unknown>;
+  const s = structuredClone({ data: merged.data, model: merged.model, train: merged.train, gradcheck: merged.gradcheck, ...(merged.metrics === undefined ? {} : { metrics: merged.metrics }) }) as Record<string, unknown>;
   for (const { path, value } of row) {
     const segs = path.split('.');
     let parent = s;
@@ -147,7 +149,8 @@ export function resolveTrial(sec: Sections, sizes: { train: number; test: number
     ...(go.eps === undefined ? {} : { eps: go.eps }),
     batch: go.batch ?? DEFAULTS.gradcheck.batch,
   };
-  return { data, model, train, gradcheck };
+  const every = isObj(sec.metrics) && typeof sec.metrics.every === 'number' ? sec.metrics.every : 1;
+  return { data, model, train, gradcheck, ...(every > 1 ? { metrics: { every } } : {}) };
 }
 
 function resolveSchedule(s: TrainConfig['schedule'], epochs: number): TrialConfig['train']['schedule'] {

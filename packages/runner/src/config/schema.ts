@@ -88,7 +88,7 @@ export const TrainSection = Type.Object({
   lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'learning rate (default 0.1 for gd/sgd/momentum, 0.001 for adam/adamw)' })),
   epochs: Type.Optional(Type.Integer({ minimum: 0, default: 10, description: 'passes over the training subset (gd: iterations)' })),
   l2: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'λ of the question\'s L2 term λ/(2N)·Σw² (weights only, biases excluded)' })),
-  dtype: Type.Optional(StringEnum(['float32', 'float64'], 'floating-point type of training', 'float32')),
+  dtype: Type.Optional(StringEnum(['float32', 'float64', 'bfloat16'], 'floating-point type of training: float32, float64, or bfloat16 (float32 master weights, bfloat16 GEMM inputs; needs a CPU with AMX or AVX512_BF16)', 'float32')),
   seed: Type.Optional(Seed('seed of init, shuffling and subset sampling (default 1)')),
   momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'optimizer momentum: the velocity factor' })),
   nesterov: Type.Optional(Type.Boolean({ default: false, description: 'optimizer momentum: Nesterov accelerated gradient' })),
@@ -262,6 +262,9 @@ function experimentSchema<S extends TSchema>(sweep: S) {
     gradcheck: Type.Optional(GradcheckSection),
     sweep: Type.Optional(sweep),
     objective: Type.Optional(ObjectiveSection),
+    metrics: Type.Optional(Type.Object({
+      every: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, default: 1, description: 'measure the full metrics (cost, accuracies, output statistics) every N epochs; epoch 0 and the last are always measured' })),
+    }, { additionalProperties: false, description: '{ every: N }: how often the per-epoch metrics pass runs (it costs a forward pass over the training and test data)' })),
     prune: Type.Optional(PruneSection),
   }, { additionalProperties: false, title: 'sweeplab experiment', description: 'a sweeplab experiment file' });
 }

@@ -6,7 +6,7 @@
 import { resourceLimits } from 'node:worker_threads';
 import { describeData, loadData, regularFileSize, type LoadedData } from '@sweeplab/data';
 import { gradcheck } from '@sweeplab/gradcheck';
-import { classPriorCost, createMlp, mlpObjective, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
+import { classPriorCost, createMlp, mlpObjective, storageDtype, train, type ModelSpec, type TrainOptions } from '@sweeplab/nn-core';
 import { sourceSpec } from '../config/checks.js';
 import type { TrialConfig } from '../config/index.js';
 import { memoryRefusal, trialMemoryEstimate } from '../work.js';
@@ -47,6 +47,7 @@ export function trainOptionsOf(cfg: TrialConfig): TrainOptions {
   if (t.eps !== undefined) opts.eps = t.eps;
   if (t.weight_decay !== undefined) opts.weightDecay = t.weight_decay;
   opts.schedule = t.schedule;
+  if (cfg.metrics !== undefined) opts.metricsEvery = cfg.metrics.every;
   return opts;
 }
 
@@ -75,7 +76,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, st
   checkMemory(task);
   const cfg = task.config;
   const dtype = cfg.train.dtype;
-  const data = loadChecked(cfg, task.fingerprints, task.baseDir, dtype);
+  const data = loadChecked(cfg, task.fingerprints, task.baseDir, storageDtype(dtype));
   const spec = modelSpecOf(cfg);
   const model = createMlp(spec, { dtype, init: cfg.model.init, seed: cfg.train.seed, baseDir: task.baseDir, kernels: task.kernels });
   emit({ type: 'start', backend: model.kernels.backend, trainSize: data.train.n, numParams: model.numParams });
@@ -96,7 +97,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, st
     last: res.last,
     bestTestAcc: res.bestTestAcc,
     finalEval: res.testEval,
-    backend: res.backend,
+    backend: res.tier, // the kernel tier as printed: what a bit-for-bit reproduction needs again
     ...(task.returnWeights === true ? { weights: model.params.slice() } : {}),
     summary: {
       classCounts: data.classCounts,
@@ -108,7 +109,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, st
       validationSize: data.validation?.n ?? 0,
       inputSize: data.inputSize,
       numClasses: data.numClasses,
-      backend: res.backend,
+      backend: res.tier,
       dataFingerprint: data.fingerprint,
     },
   };
@@ -128,7 +129,7 @@ export function runGradcheckTask(task: GradcheckTask): GradcheckOutcome {
   };
   if (cfg.gradcheck.eps !== undefined) opts.eps = cfg.gradcheck.eps;
   const report = gradcheck(objective, opts);
-  return { kind: 'gradcheck', arch: task.arch, report, batch: n, backend: model.kernels.backend };
+  return { kind: 'gradcheck', arch: task.arch, report, batch: n, backend: model.kernels.label };
 }
 
 /** Runs any task; `end` is emitted last whether the task returns or throws. */

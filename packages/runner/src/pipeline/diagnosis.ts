@@ -65,7 +65,7 @@ function load(session: Session, ids: readonly string[]): Loaded[] {
     const config = trial.config as unknown as TrialConfig;
     const exp = store.experiment(trial.experiment);
     const baseDir = exp && exp.file !== BUILT_IN_FILE ? dirname(exp.file) : process.cwd();
-    const epochs = store.epochs(id);
+    const epochs = store.epochs(id).filter((e) => e.measured); // the rules read metrics: epochs `metrics.every` skipped have none
     const needsBaseline = !isLogisticRegression(config) && epochs.some((e) => e.trainAcc !== null);
     let c: { spec: BaselineSpec | null; error: string | null } = { spec: null, error: null };
     if (needsBaseline) {

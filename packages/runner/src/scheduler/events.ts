@@ -59,7 +59,11 @@ export interface TrialFinishedEvent {
 }
 
 export type RunEvent =
-  | { type: 'run-started'; runId: string; db: string; experiments: string[]; toRun: number; skipped: number; elsewhere: number; work: number; workers: number }
+  | {
+    type: 'run-started'; runId: string; db: string; experiments: string[]; toRun: number; skipped: number; elsewhere: number; work: number; workers: number;
+    /** the kernel tier the trials run on here ('native (OpenBLAS SkylakeX)', 'native (built-in GEMM, AVX-512)', 'typescript') and the next tier's install hint */
+    kernels: { tier: string; next: string | null };
+  }
   | GradcheckEvent
   | { type: 'trial-started'; trial: TrialInfo; attempt: number }
   | { type: 'epoch'; trial: TrialInfo; metrics: EpochMetrics }
