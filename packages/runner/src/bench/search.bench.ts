@@ -9,7 +9,7 @@
  *    same file with `prune`. Figures: the best final validation accuracy of each, the epochs each trained, wall
  *    seconds. Target: ASHA's best within 0.3 percentage points of the grid's, with <= 30 % of its epochs.
  * B. TPE vs random search: the same space as distributions (lr loguniform [0.01, 0.3], width as a choice of the 4
- *    layer lists, batch a choice of {64, 96, 128, 192, 256}, momentum uniform [0.5, 0.9]), `--tpe-epochs` (4) epochs a trial, no pruning,
+ *    layer lists, batch a choice of {64, 96, 128, 192, 256}, momentum uniform [0.5, 0.9]), `--tpe-epochs` (16) epochs a trial, no pruning,
  *    `--seeds` (5) sampler seeds: TPE with 30 trials (10 random first) and random search with 60 (its first 30 are
  *    random search with 30). Figures: best final validation accuracy after 30 / 60 trials per seed, the medians,
  *    wall seconds and epochs. Target: median of TPE@30 >= median of random@60.
@@ -17,7 +17,7 @@
  * The machine's load average is printed before and after: other work on the machine slows the wall times (the
  * accuracies and epoch counts do not depend on it, up to the order in which 2 workers finish trials).
  *
- * Run: node packages/runner/dist/bench/search.bench.js [--part asha|tpe|all] [--epochs 16] [--tpe-epochs 4]
+ * Run: node packages/runner/dist/bench/search.bench.js [--part asha|tpe|all] [--epochs 16] [--tpe-epochs 16]
  *      [--seeds 5] [--json out.json] [--quick]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ const opt = (name: string, dflt: string) => {
 const quick = args.includes('--quick');
 const part = opt('--part', 'all');
 const EPOCHS = Number(opt('--epochs', quick ? '4' : '16'));
-const TPE_EPOCHS = Number(opt('--tpe-epochs', quick ? '1' : '4'));
+const TPE_EPOCHS = Number(opt('--tpe-epochs', quick ? '1' : '16'));
 const SEEDS = Number(opt('--seeds', quick ? '1' : '5'));
 const WORKERS = 2;
 
