@@ -86,10 +86,15 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, type: s
 const json = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown) =>
   send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 
-function page(kind: string, title: string): string {
+/**
+ * A page's HTML shell. `preload`: the API snapshot the page will ask for first, fetched while its modules load (the
+ * module graph is preloaded too, so nothing waits on a chain of imports).
+ */
+function page(kind: string, title: string, preload: string | null = null): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · sweeplab</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/style.css">
+${preload ? `<link rel="preload" as="fetch" crossorigin="anonymous" href="${escapeHtml(preload)}">` : ''}<link rel="modulepreload" href="/assets/client/common.js">
 <script type="module" src="/assets/client/${kind}.js"></script></head>
 <body data-page="${kind}"><header class="top"><a class="brand" href="/">sweeplab</a><nav><a href="/">Experiments</a><a href="/sql">SQL</a></nav>
 <span id="live" class="live" title="live updates">connecting…</span></header><main id="main"><p class="loading">Loading…</p></main></body></html>`;
@@ -327,7 +332,7 @@ export class SweeplabServer {
       }
     });
     if (p === '/') return this.page(req, res, 'experiments', 'Experiments');
-    if (seg[0] === 'experiments' && seg.length === 2 && seg[1]) return this.page(req, res, 'experiment', seg[1]);
+    if (seg[0] === 'experiments' && seg.length === 2 && seg[1]) return this.page(req, res, 'experiment', seg[1], `/api/experiments/${encodeURIComponent(seg[1])}`);
     if (seg[0] === 'trials' && seg.length === 2 && seg[1]) return this.page(req, res, 'trial', `trial ${seg[1]}`);
     if (p === '/compare') return this.page(req, res, 'compare', 'Compare');
     if (p === '/sql') return this.page(req, res, 'sql', 'SQL');
@@ -336,8 +341,8 @@ export class SweeplabServer {
     throw new HttpError(404, `no page at ${p}`);
   }
 
-  private page(req: IncomingMessage, res: ServerResponse, kind: string, title: string): void {
-    send(req, res, 200, 'text/html; charset=utf-8', page(kind, kind === 'experiments' ? title : `${title} · ${PAGES[kind] ?? ''}`));
+  private page(req: IncomingMessage, res: ServerResponse, kind: string, title: string, preload: string | null = null): void {
+    send(req, res, 200, 'text/html; charset=utf-8', page(kind, kind === 'experiments' ? title : `${title} · ${PAGES[kind] ?? ''}`, preload));
   }
 
   /** A snapshot consistent with the event id it carries: the watcher catches up inside the same read transaction. */

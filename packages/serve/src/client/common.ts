@@ -60,7 +60,7 @@ export function main(): HTMLElement {
 }
 
 export async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { Accept: 'application/json' } });
+  const res = await fetch(url); // no extra header: a page's preloaded snapshot must match this request
   const body = await res.json() as T & { error?: string };
   if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
   return body;

@@ -28,14 +28,26 @@ let stop: (() => void) | null = null;
 
 interface Column { key: string; label: string; value: (t: TrialRow) => unknown; numeric: boolean; cell?: (t: TrialRow) => Node | string; title?: string }
 
-/** A packed row of the snapshot as a TrialRow (fields the table does not use are null). */
-function decode(columns: string[], row: unknown[]): TrialRow {
-  const o: Record<string, unknown> = {};
-  columns.forEach((c, i) => { o[c] = row[i] ?? null; });
-  const t = o as unknown as TrialRow & { position: number; params: Record<string, unknown> };
-  t.findings = ((o.findings as Array<[string, string]> | null) ?? []).map(([rule, severity]) => ({ rule, severity }));
-  t.links = [{ experiment: name, position: t.position, params: t.params ?? {} }];
-  return t;
+/** The packed rows of the snapshot as TrialRows (one object shape for all; fields the table does not use are null). */
+function decodeAll(columns: string[], rows: unknown[][]): TrialRow[] {
+  const at = (c: string) => columns.indexOf(c);
+  const i = {
+    id: at('id'), status: at('status'), seed: at('seed'), position: at('position'), params: at('params'), epochsDone: at('epochsDone'),
+    finalCost: at('finalCost'), finalTrainAcc: at('finalTrainAcc'), finalTestAcc: at('finalTestAcc'), bestTestAcc: at('bestTestAcc'),
+    divergedEpoch: at('divergedEpoch'), prunedEpoch: at('prunedEpoch'), error: at('error'), finishedAt: at('finishedAt'),
+    heartbeatAt: at('heartbeatAt'), findings: at('findings'),
+  };
+  return rows.map((r): TrialRow => {
+    const v = <T>(k: number): T => (r[k] ?? null) as T;
+    return {
+      id: v(i.id), status: v(i.status), attempt: 0, seed: v(i.seed), arch: '', epochsDone: v(i.epochsDone), finalCost: v(i.finalCost),
+      finalTrainAcc: v(i.finalTrainAcc), finalTestAcc: v(i.finalTestAcc), bestTestAcc: v(i.bestTestAcc), divergedEpoch: v(i.divergedEpoch),
+      prunedEpoch: v(i.prunedEpoch), error: v(i.error), startedAt: null, finishedAt: v(i.finishedAt), heartbeatAt: v(i.heartbeatAt),
+      diagnosedAt: null, rev: 0, seconds: null,
+      findings: (v<Array<[string, string]> | null>(i.findings) ?? []).map(([rule, severity]) => ({ rule, severity })),
+      links: [{ experiment: name, position: v(i.position), params: v<Record<string, unknown> | null>(i.params) ?? {} }],
+    };
+  });
 }
 
 /** Swept paths (in order of first appearance), which of them are numeric, their values, and counts by status. */
@@ -336,10 +348,7 @@ async function load(): Promise<void> {
   }
   trials.clear();
   derived = null;
-  for (const row of snap.rows) {
-    const t = decode(snap.columns, row);
-    trials.set(t.id, t);
-  }
+  for (const t of decodeAll(snap.columns, snap.rows)) trials.set(t.id, t);
   snap.rows = [];
   for (const f of snap.findings) advice.set(f.rule, f.example.advice);
   document.title = `${name} · sweeplab`;
