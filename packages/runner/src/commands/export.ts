@@ -33,6 +33,11 @@ export class ExportMismatchError extends Error {
   override readonly name = 'ExportMismatchError';
 }
 
+/** The kernel choice that gives a stored backend again: a tier label ('native (…)', 'typescript…'), or 'js' / 'native'. */
+function kernelsOf(backend: string): KernelsSetting {
+  return backend === 'js' || backend.startsWith('typescript') ? 'js' : 'native';
+}
+
 interface Stored {
   id: string;
   status: string;
@@ -40,6 +45,8 @@ interface Stored {
   task: TrainTask;
   epochs: EpochRowValues[];
   stopAt: number | null;
+  /** the backend it trained on is not recorded (a pruned trial): both kernel families are tried */
+  backendKnown: boolean;
   kept: string | null;
   testAcc: number | null;
 }
@@ -58,10 +65,10 @@ function readStored(db: string, idPrefix: string): Stored {
     const fp = t.summary?.dataFingerprint;
     const kept = t.weightsPath ? resolve(dirname(resolve(db)), t.weightsPath) : null;
     return {
-      id, status: t.status, config, epochs: r.rawEpochs(id), stopAt: t.status === 'pruned' ? t.prunedEpoch : null,
+      id, status: t.status, config, epochs: r.rawEpochs(id), stopAt: t.status === 'pruned' ? t.prunedEpoch : null, backendKnown: t.backend !== null,
       kept: kept !== null && existsSync(kept) ? kept : null, testAcc: t.finalTestAcc,
       task: {
-        kind: 'train', trialId: id, attempt: t.attempt, config, baseDir, kernels: (t.backend ?? 'js') as KernelsSetting, returnWeights: true,
+        kind: 'train', trialId: id, attempt: t.attempt, config, baseDir, kernels: kernelsOf(t.backend ?? 'native'), returnWeights: true,
         fingerprints: { data: typeof fp === 'string' ? fp : dataFingerprint(config.data as unknown as Record<string, unknown>, baseDir), init: null },
       },
     };
@@ -91,9 +98,26 @@ function retrain(s: Stored): Float32Array | Float64Array {
   return out.weights;
 }
 
+/**
+ * Retrains on the kernels the trial ran on; when they are not recorded (a trial pruned before its outcome came
+ * back), on the native kernels and then on the TypeScript ones: the run that matches the database bit for bit wins.
+ */
+function retrainMatching(s: Stored): Float32Array | Float64Array {
+  if (s.backendKnown) return retrain(s);
+  let first: unknown = null;
+  for (const kernels of ['native', 'js'] as const) {
+    try {
+      return retrain({ ...s, task: { ...s.task, kernels } });
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  throw first;
+}
+
 export function exportTrial(idPrefix: string, opts: { db: string; out: string }): ExportResult {
   const s = readStored(opts.db, idPrefix);
-  const weights = s.kept !== null ? loadWeights(s.kept, modelSpecOf(s.config), s.config.train.dtype) : retrain(s);
+  const weights = s.kept !== null ? loadWeights(s.kept, modelSpecOf(s.config), s.config.train.dtype) : retrainMatching(s);
   writeWeights(s.config, weights, opts.out);
   return {
     trialId: s.id, out: opts.out, source: s.kept !== null ? 'kept' : 'retrained',
