@@ -156,15 +156,16 @@ export class QueueExecutor implements Executor {
       ? Array.from({ length: Math.min(task.attempt - 1, 20) }, (_, i) => `${task.trialId}.${task.attempt - 1 - i}`)
       : [];
     for (const id of [jobId, ...earlier]) {
-      const job = await this.queue.getJob(id);
-      if (!job) continue;
-      const state = await job.getState();
+      // the state first, then the job: a job read before it ended would carry no result yet
+      const state = await this.queue.getJobState(id);
+      if (state === 'unknown') continue;
       const cancelled = (await this.redis.exists(stopKey(this.target.name, id))) === 1;
       if (state === 'completed') {
-        const res = checkResult(job.returnvalue, task);
+        const job = await this.queue.getJob(id);
+        const res = checkResult(job?.returnvalue, task);
         if (res && !cancelled && !(res.outcome.kind === 'train' && res.outcome.status === 'stopped')) return id;
         await this.removeJob(id);
-      } else if (state === 'failed' || state === 'unknown') {
+      } else if (state === 'failed') {
         await this.removeJob(id);
       } else if (!cancelled) {
         return id; // waiting, delayed, prioritized or active: follow it
@@ -220,7 +221,7 @@ export class QueueExecutor implements Executor {
     r.lastSeen = this.clock.now();
     const p = checkProgress(data);
     if (p === null || !this.follow(r, p.run, p.worker)) return;
-    this.deliver(r, p.event);
+    for (const e of p.events) this.deliver(r, e);
   }
 
   private onCompleted(jobId: string, value: unknown): void {
@@ -284,13 +285,15 @@ export class QueueExecutor implements Executor {
   /** Looks at one job's state: an end whose event was missed settles the task. */
   private async check(r: JobRun): Promise<void> {
     if (r.settled) return;
+    // the state first, then the job: a job read before it ended would carry no result or reason yet
+    const state = await this.queue.getJobState(r.jobId);
+    if (r.settled) return;
+    if (state === 'unknown') return this.settle(r, new ExecutorError('UNAVAILABLE', `job ${r.jobId} disappeared from the queue ${this.target.name} (removed by hand?)`));
+    if (state !== 'completed' && state !== 'failed') return;
     const job: Job | undefined = await this.queue.getJob(r.jobId);
     if (r.settled) return;
-    if (!job) return this.settle(r, new ExecutorError('UNAVAILABLE', `job ${r.jobId} disappeared from the queue ${this.target.name} (removed by hand?)`));
-    const state = await job.getState();
-    if (r.settled) return;
-    if (state === 'completed') this.finish(r, job.returnvalue);
-    else if (state === 'failed') this.settle(r, failure(job.failedReason || 'the job failed', r.worker));
+    if (state === 'completed') this.finish(r, job?.returnvalue);
+    else this.settle(r, failure(job?.failedReason || 'the job failed', r.worker));
   }
 
   private async poll(): Promise<void> {

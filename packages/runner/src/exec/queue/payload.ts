@@ -27,11 +27,14 @@ export interface JobPayload {
   task: Task;
 }
 
-/** One job progress update: an event of run `run` of the job, from worker `worker` (host:pid). */
+/**
+ * One job progress update: events of run `run` of the job, from worker `worker` (host:pid), in order. Usually one;
+ * a worker whose previous update is still on its way sends what came meanwhile together in the next one.
+ */
 export interface JobProgress {
   run: number;
   worker: string;
-  event: WorkerEvent;
+  events: WorkerEvent[];
 }
 
 /** A job's return value: the outcome and every start/epoch event of the run that produced it, in order. */
@@ -172,9 +175,14 @@ export function checkResult(r: unknown, task: Task): JobResult | null {
 }
 
 export function checkProgress(p: unknown): JobProgress | null {
-  if (!isObj(p) || !Number.isSafeInteger(p.run) || typeof p.worker !== 'string') return null;
-  const event = checkEvent(p.event);
-  return event === null ? null : { run: p.run as number, worker: p.worker.slice(0, 200), event };
+  if (!isObj(p) || !Number.isSafeInteger(p.run) || typeof p.worker !== 'string' || !Array.isArray(p.events)) return null;
+  const events: WorkerEvent[] = [];
+  for (const e of p.events) {
+    const ok = checkEvent(e);
+    if (ok === null) return null;
+    events.push(ok);
+  }
+  return { run: p.run as number, worker: p.worker.slice(0, 200), events };
 }
 
 /** Redis keys and channels of sweeplab's own (beside BullMQ's): the stop requests of a queue's jobs. */

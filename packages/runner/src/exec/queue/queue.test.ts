@@ -136,14 +136,14 @@ describe('queue executor', { skip, timeout: 120_000 }, () => {
 
   test('a trial that throws or runs out of memory is recorded failed with the message; the sweep and the worker go on', async () => {
     const file = writeQueueExperiment(join(dir, 'oom'), { name: 'oom', lrs: [0.5, 1, 2] });
-    await startWorker('oomq', { maxMemoryMb: 32, dataRoot: join(dir, 'oom'), pool: faultWorker({ throwLr: 1, oomLr: 2 }) });
+    await startWorker('oomq', { maxMemoryMb: 64, dataRoot: join(dir, 'oom'), pool: faultWorker({ throwLr: 1, oomLr: 2 }) });
     const db = join(dir, 'oom.db');
     const res = await runExperiments([file], { db, executor: queueFactory(redis.url, { name: 'oomq' }), diagnose: false });
     assert.equal(res.exitCode, 1);
     assert.deepEqual({ done: res.counts.done, failed: res.counts.failed }, { done: 1, failed: 2 });
     const errors = trials(db).map((r) => String(r.error)).join('\n');
     assert.match(errors, /injected failure after epoch 1 \(on .+:\d+\)/);
-    assert.match(errors, /ran out of memory \(limit 32 MB per worker/);
+    assert.match(errors, /ran out of memory \(limit 64 MB per worker/);
   });
 
   test('a hostile payload fails its job with the reason and the worker keeps serving', async () => {

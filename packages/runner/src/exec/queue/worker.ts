@@ -152,25 +152,43 @@ export class QueueWorker {
     const a: Active = { abort: new AbortController(), stop: new AbortController() };
     this.active.set(jobId, a);
     const events: WorkerEvent[] = [];
+    // one progress update in flight at a time; events that come meanwhile go together in the next one, so fast
+    // epochs cost Redis one update per round trip, not one per epoch (and a slow Redis slows no training)
+    let queued: WorkerEvent[] = [];
     let chain: Promise<unknown> = this.stopRequested(jobId).then((s) => { if (s) a.stop.abort(); });
+    let sending = false;
+    const flush = () => {
+      if (sending || queued.length === 0) return;
+      sending = true;
+      const p: JobProgress = { run, worker: this.id, events: queued };
+      queued = [];
+      chain = chain.then(() => job.updateProgress(p as unknown as object))
+        .then(() => (!a.stop.signal.aborted ? this.stopRequested(jobId) : false))
+        .then((s) => { if (s) a.stop.abort(); })
+        .catch(() => {}) // a missed progress event is reconciled from the return value
+        .finally(() => { sending = false; flush(); });
+    };
     const post = (event: WorkerEvent) => {
       if (event.type !== 'start' && event.type !== 'epoch') return;
       events.push(event);
-      const p: JobProgress = { run, worker: this.id, event };
-      chain = chain.then(() => job.updateProgress(p as unknown as object))
-        .then(() => (event.type === 'epoch' && !a.stop.signal.aborted ? this.stopRequested(jobId) : false))
-        .then((s) => { if (s) a.stop.abort(); })
-        .catch(() => {}); // a missed progress event is reconciled from the return value
+      queued.push(event);
+      flush();
+    };
+    const drain = async () => {
+      while (sending || queued.length > 0) {
+        flush();
+        await chain;
+      }
     };
     try {
       let outcome: Outcome = await this.pool.run(task, (e) => { post(e); }, a.abort.signal, a.stop.signal);
-      await chain;
+      await drain();
       if (outcome.kind === 'train') outcome = { ...outcome, summary: { ...outcome.summary, worker: this.id } };
       this.stats.finished++;
       this.log(`finished ${describe(task)}: ${outcomeText(outcome)} in ${((this.clock.now() - t0) / 1000).toFixed(1)} s`);
       return { run, worker: this.id, outcome: encodeOutcome(outcome), events };
     } catch (e) {
-      await chain;
+      await drain();
       if (this.handingBack && e instanceof ExecutorError && e.code === 'ABORTED' && token !== undefined) {
         await job.moveToWait(token);
         this.stats.handedBack++;
