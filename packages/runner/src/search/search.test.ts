@@ -128,6 +128,8 @@ describe('stopping rules decide from the database', () => {
     const rule = new AshaRule(s, 'rules', { metric: 'val_acc', mode: 'max' }, { grace: 1, reduction: 4 });
     assert.equal(rule.shouldStop(candidate('a'), at(2, 0.1)), null, 'not a rung');
     assert.equal(rule.shouldStop(candidate('a'), at(16, 0.1)), null, 'the last epoch is not a rung');
+    assert.equal(rule.shouldStop(candidate('a'), { ...at(1, 0), measured: false }), null, 'an unmeasured epoch decides nothing');
+    assert.equal(s.experimentRungs('rules').length, 0);
     const accs = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.65, 0.1];
     const decided = ids.map((id, i) => rule.shouldStop(candidate(id), at(1, accs[i]!)) === null);
     // a: first, best so far; b: 2 reached, keep 1 (a=0.5) -> pruned; c: best -> kept; d: pruned; e: best -> kept;

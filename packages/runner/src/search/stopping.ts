@@ -23,7 +23,8 @@ export class AshaRule implements StoppingHook {
 
   shouldStop(trial: TrialCandidate, metrics: EpochMetrics): string | null {
     const epoch = metrics.epoch;
-    if (!ashaRungs(this.p, trial.config.train.epochs).includes(epoch)) return null;
+    // an epoch whose metrics were not measured (metrics.every) cannot be compared: the trial goes on
+    if (metrics.measured === false || !ashaRungs(this.p, trial.config.train.epochs).includes(epoch)) return null;
     const { metric } = this.objective;
     const value = metricOf(metrics, metric);
     const others = this.store.experimentRungs(this.experiment, epoch).filter((r) => r.trialId !== trial.id);
@@ -50,7 +51,7 @@ export class MedianRule implements StoppingHook {
 
   shouldStop(trial: TrialCandidate, metrics: EpochMetrics): string | null {
     const epoch = metrics.epoch;
-    if (epoch < Math.max(1, this.p.warmup)) return null;
+    if (metrics.measured === false || epoch < Math.max(1, this.p.warmup)) return null;
     const { metric } = this.objective;
     const others = this.store.metricAtEpoch(this.experiment, metric, epoch, trial.id)
       .map((r) => lossOf(this.objective, r.value)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
