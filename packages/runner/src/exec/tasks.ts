@@ -79,7 +79,7 @@ export function runTrainTask(task: TrainTask, emit: (e: WorkerEvent) => void, st
   const data = loadChecked(cfg, task.fingerprints, task.baseDir, storageDtype(dtype));
   const spec = modelSpecOf(cfg);
   const model = createMlp(spec, { dtype, init: cfg.model.init, seed: cfg.train.seed, baseDir: task.baseDir, kernels: task.kernels });
-  emit({ type: 'start', backend: model.kernels.backend, trainSize: data.train.n, numParams: model.numParams });
+  emit({ type: 'start', backend: model.kernels.label, trainSize: data.train.n, numParams: model.numParams });
   const res = train(
     model,
     { train: data.train, test: data.test, validation: data.validation, numClasses: data.numClasses },

@@ -80,6 +80,7 @@ class TrialRun {
   private pruned: { epoch: number; reason: string } | null = null;
   private diverged: { epoch: number; reason: string } | null = null;
   private cost0: number | null = null;
+  private backend: string | null = null;
   private lost = false;
   private readonly t0: number;
 
@@ -90,7 +91,10 @@ class TrialRun {
 
   private onEvent(e: WorkerEvent, opts: ScheduleOptions): EventReply | void {
     const { store, emit } = this.s.ctx;
-    if (e.type === 'start') return emit({ type: 'trial-started', trial: this.info, attempt: this.attempt });
+    if (e.type === 'start') {
+      this.backend = e.backend; // the kernel tier: recorded with a trial the coordinator stops (pruned, diverged)
+      return emit({ type: 'trial-started', trial: this.info, attempt: this.attempt });
+    }
     if (e.type === 'restart') return this.restart(e.reason);
     if (e.type !== 'epoch') return;
     if (this.pruned !== null || this.diverged !== null || this.lost) return 'stop';
@@ -111,7 +115,7 @@ class TrialRun {
     this.pruned = { epoch: e.metrics.epoch, reason };
     store.pruneTrial(this.c.id, this.attempt, {
       epoch: e.metrics.epoch, reason, finalCost: e.metrics.cost, finalTrainAcc: e.metrics.trainAcc,
-      finalTestAcc: e.metrics.testAcc, bestTestAcc: this.best, backend: null, summary: {},
+      finalTestAcc: e.metrics.testAcc, bestTestAcc: this.best, backend: this.backend, summary: {},
     });
     return 'stop';
   }
@@ -129,7 +133,7 @@ class TrialRun {
     this.diverged = { epoch: m.epoch, reason };
     this.s.ctx.store.divergeTrial(this.c.id, this.attempt, {
       epoch: m.epoch, reason, finalCost: m.cost, finalTrainAcc: m.trainAcc, finalTestAcc: m.testAcc, bestTestAcc: this.best,
-      backend: null, summary: {},
+      backend: this.backend, summary: {},
     });
     return true;
   }
