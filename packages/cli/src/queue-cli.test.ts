@@ -84,6 +84,7 @@ describe('sweeplab worker / run --queue / queue status', { skip, timeout: 120_00
     const file = writeQueueExperiment(join(dir, 'bad'), { name: 'badq' });
     const cases: Array<[string[], number, RegExp]> = [
       [['worker'], 2, /sweeplab worker needs --queue redis:\/\/host:port/],
+      [['worker', '--queue', redis.url, '--data-root', join(dir, 'no-such-dir')], 2, /--data-root .*no-such-dir: no such directory/],
       [['queue', 'status', '--queue', 'http://x'], 2, /--queue must be a redis:\/\/ or rediss:\/\/ URL/],
       [['run', file, '--queue', 'redis://127.0.0.1:1', '--queue-name', 'a:b'], 2, /--queue-name "a:b" must be/],
       [['run', file, '--queue', 'redis://127.0.0.1:1', '--workers', '2'], 2, /--workers sets local threads and does not apply with --queue/],

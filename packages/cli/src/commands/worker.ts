@@ -3,9 +3,11 @@
  * queue and trains them in a local pool, until Ctrl-C / SIGTERM; then its running trials go back to the queue
  * for another worker (a second Ctrl-C quits at once). Exit 0 after SIGTERM, 130 after Ctrl-C.
  */
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { checkRedis, DEFAULT_MAX_MEMORY_MB, QueueWorker, systemClock } from '@sweeplab/runner';
+import { InputError } from '@sweeplab/store';
 import { act, positiveInt, withSignals, type CliDeps } from '../context.js';
 import { out } from '../errors.js';
 import { queueNameOption, queueOption, requireQueue } from '../queue-options.js';
@@ -20,6 +22,9 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--data-root <dir>', 'where data and init paths of the experiments resolve (as relative to their YAML files); paths outside it are refused', '.')
     .action(act(deps, async (o: { queue?: string; queueName: string; workers?: number; maxMemory: number; dataRoot: string }) => {
       const target = requireQueue(o, 'sweeplab worker');
+      if (!existsSync(o.dataRoot) || !statSync(o.dataRoot).isDirectory()) {
+        throw new InputError('BAD_OPTION', `--data-root ${o.dataRoot}: no such directory; give the directory the experiments' data paths resolve under`);
+      }
       const version = await checkRedis(target);
       const stamp = () => systemClock.iso().slice(0, 19).replace('T', ' ');
       const workers = o.workers ?? availableParallelism();

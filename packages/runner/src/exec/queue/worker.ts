@@ -17,6 +17,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeData } from '@sweeplab/data';
+import { InputError } from '@sweeplab/store';
 import { systemClock, type Clock } from '../../clock.js';
 import { sourceSpec } from '../../config/checks.js';
 import { canonicalJson, initFingerprint } from '../../config/id.js';
@@ -90,7 +91,8 @@ export class QueueWorker {
       this.root = realpathSync(opts.dataRoot ?? process.cwd());
       if (!statSync(this.root).isDirectory()) throw new Error('not a directory');
     } catch (e) {
-      throw new DataRefusal(`--data-root ${opts.dataRoot ?? '.'}: ${message(e)}`);
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : message(e);
+      throw new InputError('BAD_OPTION', `--data-root ${opts.dataRoot ?? '.'}: ${why}; give the directory the experiments' data paths resolve under`);
     }
     const workers = Math.max(1, Math.floor(opts.workers ?? 1));
     this.pool = new PiscinaExecutor({ workers, ...(opts.maxMemoryMb !== undefined ? { maxMemoryMb: opts.maxMemoryMb } : {}), ...(opts.pool ?? {}) });
