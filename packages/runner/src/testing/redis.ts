@@ -47,20 +47,22 @@ function answers(port: number): Promise<boolean> {
     const done = (ok: boolean) => { s.destroy(); res(ok); };
     s.setTimeout(500, () => done(false));
     s.once('error', () => done(false));
-    s.on('data', (d) => { buf += String(d); if (buf.includes('PONG')) done(true); else if (buf.includes('LOADING')) done(false); });
+    s.on('data', (d) => { buf += String(d); if (buf.includes('PONG') || buf.includes('NOAUTH')) done(true); else if (buf.includes('LOADING')) done(false); });
     s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
   });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startRedis(): Promise<RedisServer> {
+/** `password`: started with --requirepass (clients then need redis://default:<password>@…). */
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tempDir('sweeplab-redis-');
   let child: ChildProcess | null = null;
   const launch = async () => {
     const c = spawn(BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
-      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning',
+      ...(opts.password !== undefined ? ['--requirepass', opts.password] : [])], { stdio: 'ignore' });
     child = c;
     const t0 = Date.now();
     while (Date.now() - t0 < 10_000) {
