@@ -4,7 +4,7 @@
 // that need no data files (layer sizes, output/loss pairs, gd's full batch).
 import { canonicalJson } from './id.js';
 import { resolveTrial, type Sections, type TrialConfig } from './resolve.js';
-import { SECTIONS } from './schema.js';
+import { RuntimeSchema, SECTIONS } from './schema.js';
 import { disp, validateAt } from './validate.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -13,8 +13,14 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 export function trialConfigIssues(value: unknown): string[] {
   if (!isObj(value)) return ['the trial config must be an object with data, model, train and gradcheck'];
   const issues: string[] = [];
-  const keys = Object.keys(value);
-  for (const k of keys) if (!(k in SECTIONS)) issues.push(`unknown section "${k.slice(0, 40)}" (allowed: data, model, train, gradcheck)`);
+  // the four trial sections are required; an optional one (metrics) is validated with the file schema's entry for
+  // it, and the resolved-form check below drops any key the resolver does not emit (name, sweep, ...)
+  const fileKeys = (RuntimeSchema as unknown as { properties: Record<string, object> }).properties;
+  for (const k of Object.keys(value)) {
+    if (k in SECTIONS) continue;
+    if (Object.hasOwn(fileKeys, k)) issues.push(...validateAt(fileKeys[k] as object, value[k], [k]).map((i) => i.message));
+    else issues.push(`unknown section "${k.slice(0, 40)}" (allowed: data, model, train, gradcheck, metrics)`);
+  }
   for (const [k, schema] of Object.entries(SECTIONS)) {
     if (!(k in value)) issues.push(`the trial config has no "${k}" section`);
     else issues.push(...validateAt(schema, value[k], [k]).map((i) => i.message));

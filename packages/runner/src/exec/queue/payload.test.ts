@@ -1,5 +1,6 @@
 // What a queue worker accepts: checkPayload on real tasks and on hostile variants of them (no Redis needed).
 import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { validateFiles } from '../../config/index.js';
@@ -31,6 +32,18 @@ describe('queue payloads', () => {
     assert.deepEqual(checkPayload(JSON.parse(JSON.stringify(payload(task)))), task);
     assert.equal(jobIdOf(task), `${c.id}.3`);
     assert.deepEqual(trialConfigIssues(c.config), []);
+  });
+
+  test('an optional section (metrics: { every }) passes when valid, is validated with the file schema when not', () => {
+    const f2 = writeQueueExperiment(join(dir, 'm'), { name: 'metrics2', lrs: [0.5] });
+    writeFileSync(f2, `${readFileSync(f2, 'utf8')}metrics: { every: 2 }\n`);
+    const [e2] = validateFiles([f2]).ok;
+    const m = candidatesOf(e2 ? [e2] : [])[0]!;
+    assert.deepEqual(m.config.metrics, { every: 2 });
+    const t2: TrainTask = { ...task, trialId: m.id, config: m.config, fingerprints: m.fingerprints };
+    assert.deepEqual(checkPayload(payload(t2)), t2);
+    refused(payload({ ...t2, config: { ...m.config, metrics: { every: 0 } } }), /metrics\.every must be >= 1/);
+    refused(payload({ ...t2, config: { ...m.config, sweep: { seeds: [1] } } }), /not in resolved form \(sweep differs\)/);
   });
 
   test('every field is checked: kind, ids, attempt, kernels, fingerprints, unknown fields', () => {
