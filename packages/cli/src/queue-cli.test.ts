@@ -80,6 +80,23 @@ describe('sweeplab worker / run --queue / queue status', { skip, timeout: 120_00
     assert.match(w1.out(), /stopped: \d+ finished, 0 failed, 0 handed back/);
   });
 
+  test('a worker cut off from Redis says so, and still stops on SIGTERM with 0', async () => {
+    const r2 = await startRedis();
+    try {
+      const w = start(['worker', '--queue', r2.url, '--workers', '1', '--data-root', dir]);
+      procs.push(w);
+      await until('the worker to start', () => /serving queue/.test(w.out()));
+      await r2.stop();
+      await until('the worker to notice', () => /lost the connection to Redis at 127\.0\.0\.1:\d+\/0; reconnecting/.test(w.out()));
+      w.child.kill('SIGTERM');
+      const t0 = Date.now();
+      assert.equal(await w.done, 0);
+      assert.ok(Date.now() - t0 < 15_000, `it took ${Date.now() - t0} ms to stop`);
+    } finally {
+      await r2.stop();
+    }
+  });
+
   test('bad or missing queue options are exit 2 with the option named; an unreachable Redis is exit 1 without the password', async () => {
     const file = writeQueueExperiment(join(dir, 'bad'), { name: 'badq' });
     const cases: Array<[string[], number, RegExp]> = [

@@ -46,6 +46,9 @@ export function register(program: Command, deps: CliDeps): void {
       });
       const s = w.stats;
       out(`${stamp()} worker ${w.id} stopped: ${s.finished} finished, ${s.failed} failed, ${s.handedBack} handed back\n`);
-      return reason === 'SIGTERM' ? 0 : 130;
+      const code = reason === 'SIGTERM' ? 0 : 130;
+      // a worker cut off from Redis leaves BullMQ's retry timers behind: end the process if they would keep it up
+      setTimeout(() => process.exit(code), 2000).unref();
+      return code;
     }));
 }

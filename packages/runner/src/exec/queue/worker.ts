@@ -24,6 +24,7 @@ import { canonicalJson, initFingerprint } from '../../config/id.js';
 import { PiscinaExecutor, type PiscinaExecutorOptions } from '../piscina.js';
 import { ExecutorError, type Outcome, type Task, type WorkerEvent } from '../types.js';
 import { queueTarget, redisClient, type QueueTarget } from './connection.js';
+import { boundedClose } from './executor.js';
 import { checkPayload, DEFAULT_QUEUE_NAME, encodeOutcome, stopChannel, stopKey, type JobProgress, type JobResult } from './payload.js';
 
 export interface QueueWorkerOptions {
@@ -265,15 +266,23 @@ export class QueueWorker {
 
   /**
    * Stops taking jobs. handBack: running jobs are stopped now and put back in the queue (another worker starts
-   * them again); otherwise they finish first. Then the connections and the pool close.
+   * them again), waiting at most `handBackMs` for Redis (a worker cut off from Redis still exits: its jobs come
+   * back through the stalled check); otherwise they finish first. Then the connections and the pool close.
    */
-  close(opts: { handBack: boolean }): Promise<void> {
+  close(opts: { handBack: boolean; handBackMs?: number }): Promise<void> {
     this.closing ??= (async () => {
       this.handingBack = opts.handBack;
-      if (opts.handBack) for (const a of this.active.values()) a.abort.abort();
-      await this.worker.close();
+      if (opts.handBack) {
+        for (const a of this.active.values()) a.abort.abort();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.worker.close(), new Promise<void>((res) => { timer = setTimeout(res, opts.handBackMs ?? (this.active.size > 0 ? 10_000 : 1000)); })]);
+        clearTimeout(timer);
+      } else {
+        await this.worker.close();
+      }
       this.target.stopReconnecting();
-      await this.worker.disconnect().catch(() => {});
+      // (disconnecting waits for a connection that is down: bounded too)
+      await boundedClose([{ close: () => this.worker.disconnect(), disconnect: async () => {} }], 2000);
       this.sub.disconnect();
       this.redis.disconnect();
       await this.pool.close();
