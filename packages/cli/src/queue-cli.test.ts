@@ -97,6 +97,31 @@ describe('sweeplab worker / run --queue / queue status', { skip, timeout: 120_00
     }
   });
 
+  test('run --queue with Redis gone: Ctrl-C still ends it with 130, its trials interrupted, nothing lost', async () => {
+    const r2 = await startRedis();
+    try {
+      const file = writeQueueExperiment(join(dir, 'gone'), { name: 'gone', lrs: [0.5, 1] });
+      const db = join(dir, 'gone', 'r.db');
+      const run = start(['run', file, '--queue', r2.url, '--db', db]);
+      procs.push(run);
+      await until('the run to start', () => /running 2 trial\(s\)/.test(run.out()));
+      await r2.stop();
+      run.child.kill('SIGINT');
+      const t0 = Date.now();
+      assert.equal(await run.done, 130, run.err());
+      assert.ok(Date.now() - t0 < 20_000, `it took ${Date.now() - t0} ms to stop`);
+      assert.match(run.out(), /2 interrupted/);
+      const d = new Database(db, { readonly: true });
+      try {
+        assert.deepEqual(d.prepare(`SELECT status, count(*) AS n FROM trials GROUP BY status`).all(), [{ status: 'interrupted', n: 2 }]);
+      } finally {
+        d.close();
+      }
+    } finally {
+      await r2.stop();
+    }
+  });
+
   test('bad or missing queue options are exit 2 with the option named; an unreachable Redis is exit 1 without the password', async () => {
     const file = writeQueueExperiment(join(dir, 'bad'), { name: 'badq' });
     const cases: Array<[string[], number, RegExp]> = [

@@ -91,6 +91,8 @@ export class QueueExecutor implements Executor {
   private idleSince: number | null = null;
   /** events read from Redis and not yet delivered: one burst, delivered in one batch */
   private pending: Array<() => void> = [];
+  /** tasks whose job is not known yet: settled by a close */
+  private readonly starting = new Set<(e: ExecutorError) => void>();
   private closed = false;
 
   constructor(opts: QueueExecutorOptions) {
@@ -120,16 +122,36 @@ export class QueueExecutor implements Executor {
   run(task: Task, onEvent: Listener, signal: AbortSignal): Promise<Outcome> {
     if (this.closed) return Promise.reject(new ExecutorError('UNAVAILABLE', 'the queue executor is closed'));
     return new Promise<Outcome>((resolve, reject) => {
+      // until the job is known (Redis may be slow or down) an abort or a close settles the task at once; the job,
+      // if it is enqueued after all, is cancelled then
+      let r: JobRun | null = null;
+      let gone = false;
+      const early = (e: ExecutorError) => {
+        gone = true;
+        this.starting.delete(early);
+        reject(e);
+      };
+      const onAbort = () => (r ? this.cancel(r) : early(new ExecutorError('ABORTED', 'aborted')));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.starting.add(early);
       const start = async () => {
         await this.ready;
         const jobId = await this.adoptOrEnqueue(task);
-        const r = new JobRun(this.clock.now(), jobId, task, onEvent, resolve, reject);
-        if (signal.aborted) return this.cancel(r);
+        r = new JobRun(this.clock.now(), jobId, task, onEvent, resolve, reject);
+        if (gone) {
+          r.settled = true;
+          this.requestStop(r);
+          void this.queue.remove(jobId).catch(() => 0);
+          return;
+        }
+        this.starting.delete(early);
         this.runs.set(jobId, r);
-        signal.addEventListener('abort', () => this.cancel(r), { once: true });
         await this.check(r); // it may have ended before we listened (an adopted job, a fast worker)
       };
-      start().catch((e: unknown) => reject(new ExecutorError('UNAVAILABLE', `the queue at ${this.target.host} (${this.target.name}): ${message(e)}`)));
+      start().catch((e: unknown) => {
+        if (!gone && r === null) early(new ExecutorError('UNAVAILABLE', `the queue at ${this.target.host} (${this.target.name}): ${message(e)}`));
+      });
     });
   }
 
@@ -322,6 +344,7 @@ export class QueueExecutor implements Executor {
     this.closed = true;
     clearInterval(this.poller);
     for (const r of this.runs.values()) this.settle(r, new ExecutorError('UNAVAILABLE', 'the queue executor was closed'));
+    for (const early of [...this.starting]) early(new ExecutorError('UNAVAILABLE', 'the queue executor was closed'));
     // a Redis that is down would keep close() waiting for a reconnect: stop reconnecting, and wait only so long
     this.target.stopReconnecting();
     await boundedClose([this.events, this.queue], 3000);
@@ -331,11 +354,17 @@ export class QueueExecutor implements Executor {
 
 /** Closes BullMQ objects, waiting at most `ms` before forcing their connections shut. */
 export async function boundedClose(parts: ReadonlyArray<{ close(): Promise<void>; disconnect(): Promise<void> }>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), ms); });
-  const r = await Promise.race([Promise.allSettled(parts.map((p) => p.close())), timeout]);
-  clearTimeout(timer);
-  if (r === 'timeout') await Promise.allSettled(parts.map((p) => p.disconnect()));
+  const within = async (p: Promise<unknown>, t: number): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((res) => { timer = setTimeout(() => res(false), t); });
+    const done = await Promise.race([p.then(() => true, () => true), timeout]);
+    clearTimeout(timer);
+    return done;
+  };
+  // (with Redis down, even a forced disconnect may never settle: nothing is awaited without a bound)
+  if (!(await within(Promise.allSettled(parts.map((p) => p.close())), ms))) {
+    await within(Promise.allSettled(parts.map((p) => p.disconnect())), 1000);
+  }
 }
 
 /** An ExecutorError from a job's failedReason (`[CODE] message` from our worker; BullMQ's own texts otherwise). */
