@@ -23,7 +23,7 @@ for a in "$@"; do
 done
 
 start=$SECONDS
-step() { printf '\n== [%s/7] %s (%ss elapsed)\n' "$1" "$2" "$((SECONDS - start))"; }
+step() { printf '\n== [%s/8] %s (%ss elapsed)\n' "$1" "$2" "$((SECONDS - start))"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -73,7 +73,12 @@ node packages/nn-core/dist/bench/train.bench.js $quick --json "$tmp/train.json" 
 step 6 "runner: sweep of 8 trials on 1 vs 2 workers"
 node packages/runner/dist/bench/sweep.bench.js ${quick:+--runs 1} --json "$tmp/sweep.json"
 
-step 7 "merge -> results/bench.json"
+step 7 "search (ASHA vs grid, TPE vs random; ~7 min), serve (10,000-trial dashboard; ~1 min), queue (BullMQ; ~75 s)"
+node packages/runner/dist/bench/search.bench.js ${quick:+--quick} --json "$tmp/search.json" || echo "search bench failed"
+npm run -s bench -w @sweeplab/serve -- --json "$tmp/serve.json" || echo "serve bench failed"
+node packages/runner/dist/bench/queue.bench.js ${quick:+--quick} --json "$tmp/queue.json" || echo "queue bench failed (needs redis-server)"
+
+step 8 "merge -> results/bench.json"
 mkdir -p results
 BENCH_TMP="$tmp" BENCH_QUICK="$quick" node --input-type=module -e '
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -95,7 +100,7 @@ const out = {
   },
   data: { lines: existsSync(`${dir}/data.txt`) ? readFileSync(`${dir}/data.txt`, "utf8").trim().split("\n") : [] },
   kernels, peers: { pytorch: json("pytorch.json"), numpy: json("numpy.json") },
-  train: json("train.json"), sweep: json("sweep.json"),
+  train: json("train.json"), sweep: json("sweep.json"), search: json("search.json"), serve: json("serve.json"), queue: json("queue.json"),
 };
 writeFileSync("results/bench.json", JSON.stringify(out, null, 2) + "\n");
 console.log(`wrote results/bench.json (${out.machine.cpu}, ${out.machine.cores} cores, OpenBLAS ${out.machine.openblasCore}, node ${out.machine.node})`);
