@@ -81,13 +81,7 @@ export class ResultsReader extends ReadQueries {
    * many the statement has in all. Bad SQL or a statement that would write -> InputError BAD_SQL.
    */
   queryStream(sql: string, opts: { limit: number; onColumns: (columns: string[]) => void; onRow: (row: unknown[]) => void }): { shown: number; total: number } {
-    let stmt;
-    try {
-      stmt = this.db.prepare(sql);
-    } catch (e) {
-      throw badSql(`bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
-    }
-    checkReadOnly(sql, stmt);
+    const stmt = this.prepareReadOnly(sql);
     opts.onColumns(stmt.columns().map((c) => c.name));
     let total = 0;
     try {
@@ -101,7 +95,8 @@ export class ResultsReader extends ReadQueries {
     return { shown: Math.min(total, opts.limit), total };
   }
 
-  query(sql: string, opts: { maxRows?: number } = {}): QueryResult {
+  /** One user statement, compiled and checked not to write (InputError BAD_SQL otherwise). */
+  private prepareReadOnly(sql: string): Database.Statement {
     let stmt;
     try {
       stmt = this.db.prepare(sql);
@@ -109,6 +104,11 @@ export class ResultsReader extends ReadQueries {
       throw badSql(`bad SQL: ${(e as Error).message.replace(/\s+/g, ' ')}`);
     }
     checkReadOnly(sql, stmt);
+    return stmt;
+  }
+
+  query(sql: string, opts: { maxRows?: number } = {}): QueryResult {
+    const stmt = this.prepareReadOnly(sql);
     const columns = stmt.columns().map((c) => c.name);
     try {
       if (opts.maxRows === undefined) return { columns, rows: stmt.raw(true).all() as unknown[][] };

@@ -418,15 +418,7 @@ export class Store extends ReadQueries {
    * (a worker that trained on before the decision reached it) are removed. False if the attempt is not live.
    */
   pruneTrial(id: string, attempt: number, p: TrialPrune): boolean {
-    return this.db.transaction((): boolean => {
-      const ok = this.s.prune.run({
-        id, attempt, now: nowIso(), epoch: p.epoch, reason: p.reason, finalCost: real(p.finalCost),
-        finalTrainAcc: real(p.finalTrainAcc), finalTestAcc: real(p.finalTestAcc), bestTestAcc: real(p.bestTestAcc),
-        backend: p.backend, summaryJson: JSON.stringify(p.summary ?? {}),
-      }).changes === 1;
-      if (ok) this.s.pruneEpochsAfter.run({ id, attempt, epoch: p.epoch });
-      return ok;
-    }).immediate();
+    return this.stopAt(this.s.prune, id, attempt, p);
   }
 
   /**
@@ -435,8 +427,13 @@ export class Store extends ReadQueries {
    * that epoch are removed. False if the attempt is not live.
    */
   divergeTrial(id: string, attempt: number, p: TrialPrune): boolean {
+    return this.stopAt(this.s.diverge, id, attempt, p);
+  }
+
+  /** A coordinator's decision to end a live attempt at `p.epoch` (`stmt`: prune or diverge), and the epochs after it removed. */
+  private stopAt(stmt: Database.Statement, id: string, attempt: number, p: TrialPrune): boolean {
     return this.db.transaction((): boolean => {
-      const ok = this.s.diverge.run({
+      const ok = stmt.run({
         id, attempt, now: nowIso(), epoch: p.epoch, reason: p.reason, finalCost: real(p.finalCost),
         finalTrainAcc: real(p.finalTrainAcc), finalTestAcc: real(p.finalTestAcc), bestTestAcc: real(p.bestTestAcc),
         backend: p.backend, summaryJson: JSON.stringify(p.summary ?? {}),
