@@ -129,6 +129,20 @@ describe('sweeplab CLI', () => {
     assert.equal(existsSync(db), false);
   });
 
+  test('train.dtype bfloat16 on a CPU without AVX512_BF16 (hidden by SWEEPLAB_BF16_KERNEL=none): located error naming the feature, exit 2, nothing written', async () => {
+    const file = join(dir, 'bf16.yaml');
+    writeFileSync(file, readFileSync(experiment('bf16'), 'utf8').replace('  optimizer: sgd\n', '  optimizer: sgd\n  dtype: bfloat16\n'));
+    const line = readFileSync(file, 'utf8').split('\n').indexOf('  dtype: bfloat16') + 1;
+    const db = join(dir, 'bf16-run', 'results.db');
+    for (const cmd of [['validate', file], ['run', file, '--db', db]]) {
+      const r = await sweeplab(cmd, { SWEEPLAB_BF16_KERNEL: 'none' });
+      assert.equal(r.code, 2, `${cmd[0]}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`bf16\\.yaml:${line}:10: train\\.dtype bfloat16 cannot run here: .*needs (a CPU with AVX512_BF16|the native kernels).*use dtype float32`));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.equal(existsSync(db), false);
+  });
+
   test('bad input exits 2 with one line: unknown trial, bad SQL, bad option, missing database', async () => {
     const db = join(dir, 'inputs.db');
     const run = await sweeplab(['run', experiment('inputs'), '--db', db, '--workers', '1', '--no-diagnose']);

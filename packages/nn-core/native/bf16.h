@@ -387,17 +387,26 @@ static const char bf16_missing[] = "an x86-64 CPU with AVX512_BF16 (this addon w
 
 #endif
 
-/* The kernel in use: bf16_probe()'s, except that SWEEPLAB_BF16_KERNEL=avx512bf16 (read once per process) makes an
- * AMX CPU use VDPBF16PS (tests and benches of that path). */
-static int bf16_forced = -1;
+/* The kernel in use: bf16_probe()'s, except that SWEEPLAB_BF16_KERNEL (read once per process) can force it:
+ * `avx512bf16` makes an AMX CPU use VDPBF16PS (tests and benches of that path); `none` hides the bf16 kernels,
+ * as on a CPU without AVX512_BF16 (the validation error users get there, tested on any CPU). */
+static int bf16_forced = -1; /* 0: as probed; 1: avx512bf16; 2: none */
 static int bf16_kernel(void)
 {
     const int k = bf16_probe();
     if (bf16_forced < 0) {
         const char *force = getenv("SWEEPLAB_BF16_KERNEL");
-        bf16_forced = force && strcmp(force, "avx512bf16") == 0;
+        bf16_forced = !force ? 0 : strcmp(force, "avx512bf16") == 0 ? 1 : strcmp(force, "none") == 0 ? 2 : 0;
     }
-    return k == BF16_AMX && bf16_forced ? BF16_AVX512 : k;
+    if (bf16_forced == 2) return BF16_NONE;
+    return k == BF16_AMX && bf16_forced == 1 ? BF16_AVX512 : k;
+}
+
+/* What is missing when bf16_kernel() is BF16_NONE. */
+static const char *bf16_missing_text(void)
+{
+    return bf16_kernel() == BF16_NONE && bf16_probe() != BF16_NONE ? "AVX512_BF16 (hidden by SWEEPLAB_BF16_KERNEL=none)"
+                                                                    : bf16_missing;
 }
 
 /* C = alpha · bf16(op(A)) · bf16(op(B)) + beta · C, then the epilogue. Returns 0; -1: no memory; -2: the CPU

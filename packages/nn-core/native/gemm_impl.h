@@ -119,6 +119,18 @@ typedef struct {
 
 /* EPI_STEP on n consecutive values g[0..n) of C at offset off (W, v at the same offset); cg: where C's values
  * are (written only when write_g). The arithmetic of axpy + momentum_step / sgd_step, in T. */
+/* Optimizer state below the smallest normal number of T is stored as 0 (the TypeScript kernels do the same).
+ * A velocity or moment that decays geometrically (momentum on a weight whose gradient became 0: an unused pixel,
+ * a dead unit) otherwise turns subnormal and stays so for thousands of steps, and every step on a subnormal
+ * costs a microcode assist of ~100 cycles on x86: 784-256-256-10 with momentum slowed from 0.76 to 0.87 s per
+ * epoch over 5 epochs as ~6,600 velocities went subnormal. The weights get the same update as without the flush
+ * (it only changes what the NEXT step starts from, by less than 2^-126 for float32). */
+static inline T FN(flush_tiny)(T x)
+{
+    const T tiny = sizeof(T) == sizeof(float) ? (T)FLT_MIN : (T)DBL_MIN;
+    return x < tiny && x > -tiny ? (T)0 : x;
+}
+
 static inline __attribute__((always_inline)) void FN(epi_step)(const FN(epi_t) *e, size_t off, const T *g, int n, T *cg)
 {
     T *w = e->w + off;
@@ -129,7 +141,7 @@ static inline __attribute__((always_inline)) void FN(epi_step)(const FN(epi_t) *
             const T gi = l2 != (T)0 ? g[i] + l2 * w[i] : g[i];
             if (e->write_g) cg[i] = gi;
             const T vi = mu * v[i] + gi;
-            v[i] = vi;
+            v[i] = FN(flush_tiny)(vi);
             w[i] = e->nesterov ? w[i] - lr * (gi + mu * vi) : w[i] - lr * vi;
         }
     } else {

@@ -625,13 +625,13 @@ static void FN(momentum_step)(T *p, const T *g, T *v, size_t n, double lr, doubl
         for (size_t i = 0; i < n; i++) {
             const R gi = (R)g[i];
             const R vi = mu_ * (R)v[i] + gi;
-            v[i] = (T)vi;
+            v[i] = FN(flush_tiny)((T)vi); /* subnormal state stored as 0: see flush_tiny (gemm_impl.h) */
             p[i] = (T)((R)p[i] - lr_ * (gi + mu_ * vi));
         }
     } else {
         for (size_t i = 0; i < n; i++) {
             const R vi = mu_ * (R)v[i] + (R)g[i];
-            v[i] = (T)vi;
+            v[i] = FN(flush_tiny)((T)vi);
             p[i] = (T)((R)p[i] - lr_ * vi);
         }
     }
@@ -648,8 +648,8 @@ static void FN(adam_step)(T *p, const T *g, T *m, T *v, size_t n, double lr, dou
         const R gi = (R)g[i];
         const R mi = b1_ * (R)m[i] + c1 * gi;
         const R vi = b2_ * (R)v[i] + c2 * gi * gi;
-        m[i] = (T)mi;
-        v[i] = (T)vi;
+        m[i] = FN(flush_tiny)((T)mi); /* subnormal state stored as 0: see flush_tiny (gemm_impl.h) */
+        v[i] = FN(flush_tiny)((T)vi);
         const R w = (R)p[i];
         p[i] = (T)(w - lr_ * ((mi * ibc1) / (R_SQRT(vi * ibc2) + eps_) + wd_ * w));
     }

@@ -22,6 +22,7 @@
 #ifdef NNC_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -526,7 +527,7 @@ static napi_value bf16_result(napi_env env, const char *fn, int rc)
     if (rc == -1) return fail_alloc(env, fn);
     if (rc == -2) {
         char msg[400];
-        snprintf(msg, sizeof msg, "nn-core native %s: this CPU has no bfloat16 kernel (missing %s); check bf16Support() first", fn, bf16_missing);
+        snprintf(msg, sizeof msg, "nn-core native %s: this CPU has no bfloat16 kernel (missing %s); check bf16Support() first", fn, bf16_missing_text());
         napi_throw_error(env, "ERR_NN_CORE_NO_BF16", msg);
     }
     return NULL;
@@ -620,7 +621,7 @@ static napi_value js_bf16_support(napi_env env, napi_callback_info info)
     if (napi_create_object(env, &o) != napi_ok) return NULL;
     if (kern == BF16_NONE) {
         if (napi_get_null(env, &k) != napi_ok) return NULL;
-        m = make_string(env, bf16_missing);
+        m = make_string(env, bf16_missing_text());
     } else {
         k = make_string(env, kern == BF16_AMX ? "amx" : "avx512bf16");
         if (napi_get_null(env, &m) != napi_ok) return NULL;

@@ -179,7 +179,7 @@ export function bf16SupportFrom(n: Pick<NativeLoad, 'kernels' | 'reason' | 'bf16
     const cpu = cpuFlag === false ? ' (and this CPU lacks AVX512_BF16 too)' : '';
     return {
       supported: false, kernel: null, missing: 'the native addon',
-      reason: `dtype bfloat16 needs the native kernels, which are unavailable (${n.reason || 'not loaded'})${cpu}; fix: ${COMPILER_HINT}`,
+      reason: `dtype bfloat16 needs the native kernels, which are unavailable (${n.reason || 'not loaded'})${cpu}; fix: ${COMPILER_HINT}, or use dtype float32`,
     };
   }
   if (n.bf16.kernel === null) {

@@ -439,6 +439,44 @@ forEachAddon('sgdStep, momentumStep (plain and Nesterov) and adamStep (Adam, Ada
   }
 });
 
+forEachAddon('optimizer state that decays below the smallest normal number is stored as 0 (momentumStep, adamStep, weightGradStep), as in TypeScript; the weights move as without it', (_t, K) => {
+  for (const dt of DTYPES) {
+    const tiny = dt === 'f32' ? 2 ** -126 : 2 ** -1022;
+    // state values: just above the smallest normal (0.9x falls below it), 4x it (stays normal), subnormal already, small normal ones
+    const state = [1.05 * tiny, -1.05 * tiny, 4 * tiny, -4 * tiny, tiny / 8, 1e-30, 1e-20, -3e-25];
+    const n = state.length;
+    const below = (i: number): boolean => i === 0 || i === 1 || i === 4;
+    const fill = (vals: number[]): FloatArray => { const a = alloc(dt, vals.length); a.set(vals); return a; };
+    const check = (what: string, v: FloatArray, p: FloatArray, p0: FloatArray): void => {
+      for (let i = 0; i < n; i++) {
+        if (below(i)) assert.equal(v[i], 0, `${what} ${dt}: state ${i} (${state[i]}) stored as 0`);
+        else assert.ok(v[i] !== 0 && Math.abs(v[i]!) >= tiny, `${what} ${dt}: state ${i} stays ${v[i]}`);
+        assert.equal(p[i], p0[i], `${what} ${dt}: weight ${i} (updates far below its ulp)`);
+      }
+    };
+    const p0 = fill(state.map((_, i) => 1 + i));
+    const zeroG = alloc(dt, n);
+    for (const k of [K, jsKernels]) {
+      const name = k === K ? 'native' : 'TypeScript';
+      for (const nesterov of [false, true]) {
+        const [p, v] = [copy(p0), fill(state)];
+        k.momentumStep(p, zeroG, v, n, 0.1, 0.9, nesterov);
+        check(`${name} momentumStep nesterov=${nesterov}`, v, p, p0);
+      }
+      const [p, m, v] = [copy(p0), fill(state), fill(state.map(Math.abs))];
+      k.adamStep(p, zeroG, m, v, n, 1e-3, 0.9, 0.9, 1e-8, 1, 1, 0); // b2 0.9 so v decays like m
+      check(`${name} adamStep m`, m, copy(p0), p0);
+      check(`${name} adamStep v`, v, copy(p0), p0);
+      // weightGradStep with dZ = 0: a layer 1 -> 8 (P = [b; W] (2, 8)); the step runs on the GEMM's result (built-in: in its epilogue)
+      const [P, G, V] = [fill([...state.map(() => 1), ...p0]), alloc(dt, 2 * n), fill([...state, ...state])];
+      const P0 = copy(P);
+      k.weightGradStep(P, G, V, alloc(dt, 3), alloc(dt, 3 * n), 3, 1, n, 0, 0.1, 0.9, false, true);
+      check(`${name} weightGradStep (b)`, V.subarray(0, n), P.subarray(0, n), P0.subarray(0, n));
+      check(`${name} weightGradStep (W)`, V.subarray(n), P.subarray(n), P0.subarray(n));
+    }
+  }
+});
+
 forEachAddon('optimizer steps on a segment (subarray of the flat parameter buffer) leave the rest untouched', (t, K) => {
   const rnd = makeRng(8);
   for (const dt of DTYPES) {

@@ -133,7 +133,8 @@ export interface Kernels {
 
   /**
    * Heavy-ball momentum over a segment (PyTorch convention): v = mu · v + g; p -= lr · v,
-   * or with nesterov: p -= lr · (g + mu · v) using the updated v.
+   * or with nesterov: p -= lr · (g + mu · v) using the updated v. A stored v below the smallest normal number
+   * of its type is stored as 0 (subnormal state is slow on x86; the step itself uses the value before that).
    */
   momentumStep(p: FloatArray, g: FloatArray, v: FloatArray, n: number, lr: number, mu: number, nesterov: boolean): void;
 
@@ -141,6 +142,7 @@ export interface Kernels {
    * Adam / AdamW over a segment: m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²;
    * p -= lr · ( (m / bc1) / (sqrt(v / bc2) + eps) + wd · p ), where bc1 = 1 - b1^t and bc2 = 1 - b2^t are
    * computed by the caller for step t (1-based), and wd is AdamW's decoupled weight decay (0 for Adam).
+   * Stored m and v below the smallest normal number of their type are stored as 0, as in momentumStep.
    */
   adamStep(
     p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, n: number,

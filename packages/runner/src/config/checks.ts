@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataSpecError, IdxFormatError, describeData, type DataInfo, type DataSpec } from '@sweeplab/data';
-import { BF16_CPUS, bf16Support, readWeights } from '@sweeplab/nn-core';
+import { bf16Support, readWeights } from '@sweeplab/nn-core';
 import { canonicalJson } from './id.js';
 import { ignoredOptions, resolveTrial, type Sections, type TrialConfig } from './resolve.js';
 import type { RawIssue } from './validate.js';
@@ -43,7 +43,7 @@ export function checkTrial(sec: Sections, bad: (path: string) => boolean, ctx: C
   if (t.dtype === 'bfloat16' && ctx.kernels !== 'js' && !bad('train.dtype')) {
     const s = bf16Support();
     if (!s.supported) {
-      issues.push({ path: ['train', 'dtype'], mode: 'value', message: `train.dtype bfloat16 cannot run here: ${s.reason}; use float32, or a CPU with AMX or AVX512_BF16 (${BF16_CPUS})` });
+      issues.push({ path: ['train', 'dtype'], mode: 'value', message: `train.dtype bfloat16 cannot run here: ${s.reason}` });
     }
   }
 
