@@ -3,9 +3,10 @@
 #   1. build          2. data: MNIST loading           3. nn-core: GEMM + elementwise kernels
 #   4. peers: PyTorch and numpy MLPs measured on THIS machine (scripts/peers/*.py), when python3 imports them
 #   5. nn-core: training seconds per epoch, setups (a)-(d) of issue 6 and (a) in bfloat16 (issue 14), on the
-#      OpenBLAS and built-in GEMM tiers vs TypeScript vs the peers, and where an epoch of (a) goes
+#      OpenBLAS and built-in GEMM tiers vs TypeScript vs the peers, the issue 14 ratios from 3 alternating rounds
+#      (PyTorch (a) by default and with flush-denormal, sweeplab (a) float32 and bfloat16), and where an epoch of (a) goes
 #   6. runner: sweep throughput on 1 vs 2 workers       7. merge everything + the machine description
-# Single-core steps pin themselves to CPU 0 with one OpenBLAS thread. About 5-6 minutes on 2 cores.
+# Single-core steps pin themselves to CPU 0 with one OpenBLAS thread. About 17 minutes on 2 cores (steps 1-6: about 8).
 # Usage: npm run bench [-- --quick]      (--quick: short runs for a smoke test, not for figures)
 # Env: BENCH_PYTHON=/path/to/python3 to pick the interpreter for the peers (default: the first of
 #      /usr/bin/python3 and python3 that imports numpy / torch).
@@ -68,7 +69,9 @@ run_peer pytorch torch torch_mlp.py
 run_peer numpy numpy numpy_mlp.py
 
 step 5 "nn-core: training, setups (a)-(d) and (a) in bfloat16, OpenBLAS vs built-in GEMM vs TypeScript vs peers, profile of (a)"
-node packages/nn-core/dist/bench/train.bench.js $quick --json "$tmp/train.json" ${peers:+--peers "$peers"}
+# --torch: the issue 14 ratios again from alternating rounds (PyTorch (a), then sweeplab's), robust to load changes
+torch_py=$(find_python torch || true)
+node packages/nn-core/dist/bench/train.bench.js $quick --json "$tmp/train.json" ${peers:+--peers "$peers"} ${torch_py:+--torch "$torch_py"}
 
 step 6 "runner: sweep of 8 trials on 1 vs 2 workers"
 node packages/runner/dist/bench/sweep.bench.js ${quick:+--runs 1} --json "$tmp/sweep.json"

@@ -116,6 +116,8 @@ def parse_args(peer):
     p.add_argument('--only', default=','.join(SETUPS), help='comma-separated setup ids (a,b,c,d32,d64)')
     p.add_argument('--quick', action='store_true', help='2 epochs for a-c, 5 iterations for d')
     p.add_argument('--json', help='also write the JSON here')
+    p.add_argument('--flush-denormal', action='store_true',
+                   help='PyTorch only: torch.set_flush_denormal(True), subnormal floats computed as 0 (not the default)')
     return p.parse_args()
 
 
@@ -129,7 +131,8 @@ def run_all(peer, version, run_setup):
     """run_setup(setup_id, setup, epochs) -> (epoch_seconds list, test_acc). Prints progress to stderr."""
     args = parse_args(peer)
     out = {'peer': peer, 'version': version, 'cpu': _cpu_model(), 'pinned': PINNED,
-           'openblas_coretype': os.environ.get('OPENBLAS_CORETYPE'), 'python': sys.version.split()[0], 'setups': {}}
+           'openblas_coretype': os.environ.get('OPENBLAS_CORETYPE'), 'python': sys.version.split()[0],
+           'flush_denormal': args.flush_denormal, 'setups': {}}
     for sid in args.only.split(','):
         if sid not in SETUPS:
             continue

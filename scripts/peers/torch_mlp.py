@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch peer of sweeplab's train.bench (setups a, b, c, d32, d64), CPU, one thread.
 
-Usage: python3 scripts/peers/torch_mlp.py [--only a,c] [--quick] [--json out.json]   (prints JSON)
+Usage: python3 scripts/peers/torch_mlp.py [--only a,c] [--quick] [--json out.json] [--flush-denormal]   (prints JSON)
+--flush-denormal: torch.set_flush_denormal(True). Not PyTorch's default; with it, PyTorch avoids the slow subnormal
+arithmetic its momentum buffers otherwise reach after a few epochs, as sweeplab's kernels do (they store optimizer
+state below the smallest normal float as 0): the like-for-like comparison.
 Idiomatic PyTorch: nn.Linear layers, torch.optim (SGD with momentum, Adam, plain SGD), loss.backward(),
 batches gathered by indexing a tensor that holds the whole training set. torch.set_num_threads(1).
 Environment (OpenBLAS threads and core, pinning) and timing: see peer_common.py.
@@ -14,6 +17,8 @@ import torch
 from torch import nn
 
 torch.set_num_threads(1)
+if '--flush-denormal' in sys.argv and not torch.set_flush_denormal(True):
+    sys.exit('torch_mlp.py: --flush-denormal: this CPU does not support flushing denormals (torch.set_flush_denormal)')
 try:
     torch.set_num_interop_threads(1)
 except RuntimeError:

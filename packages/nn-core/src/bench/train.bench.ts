@@ -25,14 +25,20 @@
  * and a per-kernel profile of an epoch of (a) on each tier (bench/profile.ts): where the time beyond the GEMM
  * floor goes.
  *
+ * Alternating rounds (--torch <python3>): the ratios of issue 14 again, from rounds that each run PyTorch's (a)
+ * (scripts/peers/torch_mlp.py --only a, by default and with --flush-denormal), then sweeplab's (a) in float32 and
+ * in bfloat16, one after the other on the same core; the median of the per-round ratios. On a shared machine the load changes over minutes, and a
+ * ratio of two figures taken minutes apart (the peers' step, then this one) moves with it.
+ *
  * Run: node packages/nn-core/dist/bench/train.bench.js [--json out.json] [--peers a.json,b.json] [--quick]
- *        [--only a,a16,b,c,d32,d64] [--no-js]
+ *        [--only a,a16,b,c,d32,d64] [--no-js] [--torch /usr/bin/python3] [--rounds 3]
  * It re-executes itself under `taskset -c 0` (one core) with OPENBLAS_NUM_THREADS=1 when taskset exists.
  * --quick: 2 native epochs, (d) 5 iterations, no TypeScript runs for (a)/(b) (for a fast look, not for figures).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadData, type LoadedData } from '@sweeplab/data';
 import { kernelInfo } from '../kernels/index.js';
@@ -195,6 +201,62 @@ function readPeers(list: string | undefined): PeerFigures[] {
   return out;
 }
 
+export interface Round {
+  /** PyTorch's (a) as it runs by default, and with torch.set_flush_denormal(True) (like sweeplab's optimizer state) */
+  pytorch: number | null; pytorchFlush: number | null;
+  a: number; a16: number | null;
+  aOverPytorch: number | null; aOverPytorchFlush: number | null; bf16OverF32: number | null;
+}
+
+/** PyTorch's seconds per epoch of (a), from one run of scripts/peers/torch_mlp.py --only a (null when it failed). */
+function torchA(python: string, quick: boolean, flushDenormal: boolean): number | null {
+  const dir = mkdtempSync(join(tmpdir(), 'sweeplab-bench-'));
+  try {
+    const script = fileURLToPath(new URL('../../../../scripts/peers/torch_mlp.py', import.meta.url));
+    const out = join(dir, 'a.json');
+    const extra = [...(quick ? ['--quick'] : []), ...(flushDenormal ? ['--flush-denormal'] : [])];
+    const r = spawnSync(python, [script, '--only', 'a', '--json', out, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.log(`  (PyTorch round failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()})`);
+      return null;
+    }
+    return (JSON.parse(readFileSync(out, 'utf8')) as PeerFigures).setups.a?.seconds ?? null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Alternating rounds: PyTorch (a) by default, PyTorch (a) with flush-denormal, sweeplab (a) float32, sweeplab (a)
+ * bfloat16 (when the CPU has it), `n` times.
+ */
+function alternatingRounds(n: number, python: string, data: LoadedData, epochs: number, quick: boolean, withBf16: boolean): Round[] {
+  const a = SETUPS.find((s) => s.id === 'a')!;
+  const a16 = SETUPS.find((s) => s.id === 'a16')!;
+  const rounds: Round[] = [];
+  for (let i = 0; i < n; i++) {
+    process.stdout.write(`  round ${i + 1}/${n}: PyTorch (a)...`);
+    const pytorch = torchA(python, quick, false);
+    process.stdout.write(' with flush-denormal...');
+    const pytorchFlush = torchA(python, quick, true);
+    process.stdout.write(' sweeplab (a)...');
+    const f32 = runOnce(a, data, 'native', epochs, false).seconds;
+    let bf: number | null = null;
+    if (withBf16) {
+      process.stdout.write(' (a) bfloat16...');
+      bf = runOnce(a16, data, 'native', epochs, false).seconds;
+    }
+    const r: Round = {
+      pytorch, pytorchFlush, a: f32, a16: bf, aOverPytorch: pytorch ? f32 / pytorch : null,
+      aOverPytorchFlush: pytorchFlush ? f32 / pytorchFlush : null, bf16OverF32: bf !== null ? bf / f32 : null,
+    };
+    rounds.push(r);
+    console.log(` PyTorch ${fmtS(pytorch)} s, with flush-denormal ${fmtS(pytorchFlush)} s; (a) ${fmtS(f32)} s ` +
+      `(${fmtX(r.aOverPytorch)}, ${fmtX(r.aOverPytorchFlush)})${bf !== null ? `; bfloat16 ${fmtS(bf)} s (${fmtX(r.bf16OverF32)})` : ''}`);
+  }
+  return rounds;
+}
+
 function main(): void {
   const pin = pinToOneCore();
   if (pin.reexeced) process.exit(pin.status);
@@ -204,6 +266,8 @@ function main(): void {
   const only = argValue(args, '--only')?.split(',') ?? null;
   const jsonPath = argValue(args, '--json');
   const peers = readPeers(argValue(args, '--peers'));
+  const torchPython = argValue(args, '--torch');
+  const nRounds = Math.max(1, Number(argValue(args, '--rounds') ?? (quick ? 1 : 3)));
 
   const load = loadNativeKernels();
   const info = kernelInfo('auto');
@@ -305,6 +369,21 @@ function main(): void {
     console.log(`  (a) bfloat16: not measured (${bf16.supported ? 'not selected' : bf16.reason})`);
   }
   if (ratios.builtinOverMainA !== null) console.log(`  (a) on the built-in GEMM tier / on ${info.tier}: ${fmtX(ratios.builtinOverMainA)}`);
+  // the same two ratios from alternating rounds (the figures to judge the targets by on a shared machine)
+  let rounds: Round[] = [];
+  if (torchPython && full && load.kernels && setups.some((s) => s.id === 'a')) {
+    console.log(`  alternating rounds on this core (PyTorch (a) by default and with flush-denormal, then sweeplab (a)${load.bf16Kernels ? ' in float32 and bfloat16' : ''}), ${nRounds} round(s):`);
+    rounds = alternatingRounds(nRounds, torchPython, full, quick ? 2 : 5, quick, !!load.bf16Kernels);
+    const med = (xs: (number | null)[]) => { const v = xs.filter((x): x is number => x !== null); return v.length ? median(v) : null; };
+    ratios.aOverPytorchRounds = med(rounds.map((r) => r.aOverPytorch));
+    ratios.aOverPytorchFlushRounds = med(rounds.map((r) => r.aOverPytorchFlush));
+    ratios.bf16OverF32Rounds = med(rounds.map((r) => r.bf16OverF32));
+    console.log(`  median of the rounds: (a) float32 / PyTorch ${fmtX(ratios.aOverPytorchRounds)} (target <= 0.60x: ${ratios.aOverPytorchRounds === null ? 'not measured' : ratios.aOverPytorchRounds <= 0.6 ? 'met' : 'MISSED'})` +
+      (ratios.bf16OverF32Rounds !== null ? `; (a) bfloat16 / float32 ${fmtX(ratios.bf16OverF32Rounds)} (target <= 0.60x: ${ratios.bf16OverF32Rounds <= 0.6 ? 'met' : 'MISSED'})` : ''));
+    console.log(`  like for like, against PyTorch with torch.set_flush_denormal(True) (sweeplab stores optimizer state below the smallest ` +
+      `normal float as 0; PyTorch by default computes with subnormals, which slows its later epochs): (a) float32 / PyTorch ${fmtX(ratios.aOverPytorchFlushRounds)}` +
+      ` (${ratios.aOverPytorchFlushRounds === null ? 'not measured' : ratios.aOverPytorchFlushRounds <= 0.6 ? 'met' : 'MISSED'})`);
+  }
   // metrics pass: its share of a measured epoch, and with metricsEvery 5
   console.log('  metrics pass share of an epoch (eval / (training + eval)); with metricsEvery 5 it runs on 1 epoch in 5:');
   const shares: Record<string, { every1: number; every5: number }> = {};
@@ -350,7 +429,7 @@ function main(): void {
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify({
       cpu, node: process.version, pinned: pin.pinned || null, openblasCore: load.openblasCore, openblasConfig: load.openblasConfig ?? null,
-      tier: info.tier, builtinTier: builtin?.label ?? null, bf16: bf16, quick, gemmFloorA, ratios, metricsShare: shares, profiles,
+      tier: info.tier, builtinTier: builtin?.label ?? null, bf16: bf16, quick, gemmFloorA, ratios, rounds, metricsShare: shares, profiles,
       setups: rows.map((r) => ({
         id: r.setup.id, title: r.setup.title, target: r.setup.target, targetAcc: r.setup.targetAcc ?? null,
         issuePeers: r.setup.issuePeers, native: r.native, builtin: r.builtin, js: r.js,
