@@ -260,6 +260,38 @@ describe('sweeplab CLI', () => {
     }
   });
 
+  test('on a terminal (a pty from script(1)): live bars per trial and for the sweep, every finished trial printed; Ctrl-C exits 130 with the cursor shown again', { skip: existsSync('/usr/bin/script') ? false : 'script(1) from util-linux is not installed' }, async () => {
+    const file = experiment('tty', { epochs: 30, lrs: [0.5, 1] });
+    /** `sweeplab run` in a 120x40 pty (exec: script's child IS the runner); the pty's output as one string */
+    const inPty = (db: string) => {
+      const cmd = `stty cols 120 rows 40; exec ${process.execPath} ${SLOW_BIN} run ${file} --db ${db} --workers 1 --no-diagnose`;
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, TEST_DELAY_MS: '40' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d) => { out += d; });
+      const done = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      return { child, done, out: () => out };
+    };
+    const full = inPty(join(dir, 'tty.db'));
+    assert.equal(await full.done, 0, full.out());
+    const out = full.out();
+    assert.ok(out.includes('\x1b[?25l') && out.endsWith('\n') && out.lastIndexOf('\x1b[?25h') > out.lastIndexOf('\x1b[?25l'), 'the cursor is hidden while drawing and shown again');
+    assert.match(out, /[0-9a-f]{8} tty #0 \|[█░]+\| \d+\/30 cost \d/, 'a bar per running trial: epochs and cost');
+    assert.match(out, /trials \|[█░]+\| 2\/2 running 0, failed 0/, 'the sweep bar ends at 2/2');
+    assert.deepEqual([...out.matchAll(/trial [0-9a-f]{16} done {5}tty #(\d)/g)].map((m) => m[1]).sort(), ['0', '1'], 'each finished trial has its line');
+    assert.match(out, /2 trial\(s\): 2 done, 0 diverged, 0 failed/);
+
+    const db = join(dir, 'tty-sigint.db');
+    const run = inPty(db);
+    await until(() => / \d+\/30 cost /.test(run.out()), 'a trial bar on the pty');
+    const runner = Number(readFileSync(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    assert.ok(runner > 0 && readFileSync(`/proc/${runner}/cmdline`, 'utf8').includes('slow-bin'), 'the runner is script\'s child');
+    process.kill(runner, 'SIGINT');
+    assert.equal(await run.done, 130, run.out());
+    const after = run.out().slice(run.out().lastIndexOf('\x1b[?25l'));
+    assert.ok(after.includes('\x1b[?25h'), 'Ctrl-C leaves the terminal with its cursor shown');
+    assert.match(run.out(), /SIGINT: stopping/);
+  });
+
   test('two runs of one file on one database share the trials and never run one twice', async () => {
     const db = join(dir, 'concurrent.db');
     const file = experiment('concurrent', { epochs: 4, lrs: [0.5, 1, 2], seeds: [1, 2] });

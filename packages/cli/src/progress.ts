@@ -199,6 +199,9 @@ export class TtyProgress implements ProgressSink {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.overall?.update(this.t.finished(), this.overallInfo());
+    // cli-progress prints log() lines at its next redraw, and stop() does not redraw: without this, the last
+    // trial's line (and a note logged after the last redraw) would never reach the terminal
+    this.multi.update();
     this.multi.stop();
   }
 }
