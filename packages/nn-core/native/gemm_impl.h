@@ -117,8 +117,6 @@ typedef struct {
     int nesterov, write_g;
 } FN(epi_t);
 
-/* EPI_STEP on n consecutive values g[0..n) of C at offset off (W, v at the same offset); cg: where C's values
- * are (written only when write_g). The arithmetic of axpy + momentum_step / sgd_step, in T. */
 /* Optimizer state below the smallest normal number of T is stored as 0 (the TypeScript kernels do the same).
  * A velocity or moment that decays geometrically (momentum on a weight whose gradient became 0: an unused pixel,
  * a dead unit) otherwise turns subnormal and stays so for thousands of steps, and every step on a subnormal
@@ -131,6 +129,9 @@ static inline T FN(flush_tiny)(T x)
     return x < tiny && x > -tiny ? (T)0 : x;
 }
 
+/* EPI_STEP on n consecutive values g[0..n) of C at offset off (W, v at the same offset); cg: where C's values
+ * are (written only when write_g). The arithmetic of axpy + momentum_step / sgd_step, in T; v stored through
+ * flush_tiny. */
 static inline __attribute__((always_inline)) void FN(epi_step)(const FN(epi_t) *e, size_t off, const T *g, int n, T *cg)
 {
     T *w = e->w + off;
