@@ -7,6 +7,7 @@
  * Structure (the classic Goto/BLIS scheme, learned from BLIS and OpenBLAS, written here from scratch):
  *   for each block of NC columns of C:
  *     for each block of KC along k:           pack op(B)[k-block, column block] into panels of NR columns
+ *                                             (not when B is row-major in whole panels: then read in place)
  *       for each MR rows of C:                pack op(A)[rows, k-block] into one MR x KC micro-panel (L1)
  *         for each panel of NR columns:       micro-kernel: an MR x NR tile of C held in registers
  * The micro-kernel broadcasts one value of A and multiplies it with the NR/LANES vectors of B at each k
@@ -95,6 +96,17 @@ static void FN(pack_b)(T *restrict bp, const T *restrict B, size_t ldb, int tb, 
                     for (; c < pw; c++) dk[c] = (T)0;
                 }
             }
+        } else if (w == pw) {
+            /* transposed, whole panel: k outer, so the writes are contiguous while pw rows of B are read as pw
+             * sequential streams (16 values of k per pass over them, a cache line each); k inner scattered the
+             * writes pw values apart and made this packing as slow as the GEMM of a 128x256x256 step */
+            const T *b0 = B + (size_t)jb * ldb + k0;
+            int k = 0;
+            for (; k + 16 <= kc; k += 16)
+                for (int kk = 0; kk < 16; kk++)
+                    for (int c = 0; c < pw; c++) d[(k + kk) * pw + c] = b0[(size_t)c * ldb + k + kk];
+            for (; k < kc; k++)
+                for (int c = 0; c < pw; c++) d[k * pw + c] = b0[(size_t)c * ldb + k];
         } else {
             for (int c = 0; c < w; c++) {
                 const T *b = B + (size_t)(jb + c) * ldb + k0;
@@ -188,11 +200,11 @@ static inline T FN(epi1)(T c, const FN(epi_t) *e, size_t off, int j)
 /* The micro-kernel: an MR x (nv·LANES) tile of C in registers over kc steps of k (nv is a constant: the
  * function is always inlined into one caller per variant). a(r, k) = ap[r·rs + k·cs] (packed: rs = 1,
  * cs = MR; read in place: the strides of A, with rows past mr pointing at row 0: computed, never stored);
- * bp: the packed panel of B (kc x nv·LANES). Only mr rows and nr columns are stored: first k-block:
+ * bp: the panel of B (kc x nv·LANES), row k at bp + k·bs (packed: bs = nv·LANES; in place: bs = ldb). Only mr rows and nr columns are stored: first k-block:
  * C = alpha·acc + beta·C (beta 0: C = alpha·acc); later blocks: C = C + alpha·acc; on the last block the
  * epilogue `e` (when not NULL) follows. */
 static inline __attribute__((always_inline)) void FN(ukr)(const int nv, int mr, int kc, const T *restrict ap,
-                                                          size_t rs, size_t cs, const T *restrict bp,
+                                                          size_t rs, size_t cs, const T *restrict bp, size_t bs,
                                                           T *restrict c, size_t ldc, int nr, int first, T alpha,
                                                           T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
@@ -201,9 +213,18 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, int mr, 
     GV acc[NNC_MR][NNC_NV];
     for (int r = 0; r < NNC_MR; r++)
         for (int v = 0; v < NNC_NV; v++) acc[r][v] = GZERO;
+    /* EPI_STEP reads and writes the tile's weights and velocities after the k-loop: rows ldc apart, usually not
+     * in L1/L2 (a 784x256 layer's W and v are 1.6 MB). Prefetch them one row-vector per k step while the FMAs
+     * run, so the epilogue does not wait on L3 for each of them. */
+    const int npf = e && e->kind == EPI_STEP ? mr * nv : 0;
     for (int k = 0; k < kc; k++) {
+        if (k < npf) {
+            const size_t o = c_off + (size_t)(k / nv) * ldc + (size_t)(k % nv) * GLANES;
+            __builtin_prefetch(e->w + o, 1, 3);
+            if (e->v) __builtin_prefetch(e->v + o, 1, 3);
+        }
         GV b[NNC_NV];
-        for (int v = 0; v < nv; v++) b[v] = *(const GV *)(bp + (size_t)k * nv * GLANES + v * GLANES);
+        for (int v = 0; v < nv; v++) b[v] = FN(gload)(bp + (size_t)k * bs + v * GLANES);
         const T *a = ap + (size_t)k * cs;
         for (int r = 0; r < NNC_MR; r++) {
             const T ar = a[ro[r]];
@@ -281,26 +302,27 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, int mr, 
     }
 }
 
-/* The four variants: tiles of NNC_NV vectors or of one (narrow C), A packed (constant strides) or in place. */
-static void FN(ukr_packed)(int mr, int kc, const T *ap, const T *bp, T *c, size_t ldc, int nr, int first, T alpha,
-                           T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+/* The four variants: tiles of NNC_NV vectors or of one (narrow C), A packed (constant strides) or in place.
+ * B: a packed panel (bs = its width) or the rows of B itself (bs = ldb). */
+static void FN(ukr_packed)(int mr, int kc, const T *ap, const T *bp, size_t bs, T *c, size_t ldc, int nr, int first,
+                           T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(NNC_NV, mr, kc, ap, 1, NNC_MR, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(NNC_NV, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
 }
-static void FN(ukr_packed1)(int mr, int kc, const T *ap, const T *bp, T *c, size_t ldc, int nr, int first, T alpha,
-                            T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+static void FN(ukr_packed1)(int mr, int kc, const T *ap, const T *bp, size_t bs, T *c, size_t ldc, int nr, int first,
+                            T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(1, mr, kc, ap, 1, NNC_MR, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
 }
-static void FN(ukr_direct)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, T *c, size_t ldc, int nr,
-                           int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+static void FN(ukr_direct)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, size_t bs, T *c,
+                           size_t ldc, int nr, int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(NNC_NV, mr, kc, ap, rs, cs, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(NNC_NV, mr, kc, ap, rs, cs, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
 }
-static void FN(ukr_direct1)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, T *c, size_t ldc, int nr,
-                            int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+static void FN(ukr_direct1)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, size_t bs, T *c,
+                            size_t ldc, int nr, int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(1, mr, kc, ap, rs, cs, bp, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(1, mr, kc, ap, rs, cs, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
 }
 
 /* Per-thread packing buffers, allocated on the first call in a thread and kept for the next calls. Freed by
@@ -464,7 +486,11 @@ static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const 
         for (int pc = 0; pc < K; pc += kcb) {
             const int kc = K - pc < kcb ? K - pc : kcb;
             const int first = pc == 0, last = pc + kc >= K;
-            FN(pack_b)(g->bp, B, ldb, tb, pc, kc, jc, nc, pw);
+            /* op(B) = B row-major in whole panels (N a multiple of the panel width, more rows than one tile): the
+             * micro-kernel reads B's rows in place (ldb apart), no packing: packing would copy all of B for each
+             * call, which costs as much as a tenth of the arithmetic when M is a batch of 128 rows */
+            const int bdirect = !tb && nv == NNC_NV && nc % pw == 0 && M > NNC_MR;
+            if (!bdirect) FN(pack_b)(g->bp, B, ldb, tb, pc, kc, jc, nc, pw);
             for (int ic = 0; ic < M; ic += NNC_MR) {
                 const int mr = M - ic < NNC_MR ? M - ic : NNC_MR;
                 /* one panel of B only: each value of A is used once, so it is read in place (no packing) */
@@ -481,14 +507,15 @@ static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const 
                 for (int jr = 0; jr < nc; jr += pw) {
                     const int nr = nc - jr < pw ? nc - jr : pw;
                     const size_t off = (size_t)ic * ldc + jc + jr;
-                    const T *bpp = g->bp + (size_t)(jr / pw) * kc * pw;
+                    const T *bpp = bdirect ? B + (size_t)pc * ldb + jc + jr : g->bp + (size_t)(jr / pw) * kc * pw;
+                    const size_t bs = bdirect ? ldb : (size_t)pw;
                     const FN(epi_t) *el = last ? e : NULL;
                     if (direct) {
-                        if (nv == 1) FN(ukr_direct1)(mr, kc, ap, rs, cs, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
-                        else FN(ukr_direct)(mr, kc, ap, rs, cs, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                        if (nv == 1) FN(ukr_direct1)(mr, kc, ap, rs, cs, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                        else FN(ukr_direct)(mr, kc, ap, rs, cs, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
                     } else {
-                        if (nv == 1) FN(ukr_packed1)(mr, kc, ap, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
-                        else FN(ukr_packed)(mr, kc, ap, bpp, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                        if (nv == 1) FN(ukr_packed1)(mr, kc, ap, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
+                        else FN(ukr_packed)(mr, kc, ap, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
                     }
                 }
             }

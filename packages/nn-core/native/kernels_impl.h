@@ -656,19 +656,23 @@ static void FN(adam_step)(T *p, const T *g, T *m, T *v, size_t n, double lr, dou
 }
 
 
+/* Whether linear_act and weight_grad_step run on the built-in GEMM with their epilogues: NNC_FUSED_BUILTIN_F32/F64
+ * (gemm_isa.h, reported by buildInfo()). */
+#define FUSED_ON_BUILTIN (sizeof(T) == sizeof(float) ? NNC_FUSED_BUILTIN_F32 : NNC_FUSED_BUILTIN_F64)
+
 /* Forward of a hidden layer: Z (rows, nOut) = act(A (rows, nIn) · W (nIn, nOut) + b (nOut)) = gemm + bias_act.
- * Built-in tier, ReLU or identity: the bias and the activation run in the GEMM's epilogue, with the same
- * operations as bias_act, so the result is the unfused one bit for bit; otherwise gemm, then bias_act. */
+ * On the built-in GEMM (FUSED_ON_BUILTIN), ReLU or identity: the bias and the activation run in the GEMM's
+ * epilogue, with the same operations as bias_act, so the result is the built-in GEMM + bias_act bit for bit;
+ * otherwise gemm, then bias_act. */
 static int FN(linear_act)(T *Z, const T *A, const T *W, const T *b, size_t rows, size_t nIn, size_t nOut, int act,
                           double slope)
 {
     if (rows == 0 || nOut == 0) return 0;
-#ifndef NNC_HAVE_OPENBLAS
-    if (nIn > 0 && (act == ACT_RELU || act == ACT_IDENTITY) && !FN(narrow_nn_ok)((int)rows, (int)nOut, (int)nIn)) {
+    if (FUSED_ON_BUILTIN && nIn > 0 && (act == ACT_RELU || act == ACT_IDENTITY) &&
+        !FN(narrow_nn_ok)((int)rows, (int)nOut, (int)nIn)) {
         const FN(epi_t) e = {.kind = act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, .bias = b};
         return FN(gemm_builtin_full)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e);
     }
-#endif
     const int rc = FN(gemm)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z);
     if (rc) return rc;
     FN(bias_act)(Z, b, rows, nOut, act, slope);
@@ -699,9 +703,11 @@ static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, s
  * P = [b; W] (nIn + 1, nOut), its gradient block G = [db; dW] and velocity block V (NULL: plain SGD, mu unused):
  * db = colSum(dZ), dW = Aprevᵀ · dZ + l2 · W (the L2 term on the weights only), then the step on b (with db) and
  * on W (with dW) as momentum_step / sgd_step do it. = col_sum + gemm TN + axpy + momentum_step on the block.
- * Built-in tier: the weights' update runs in the GEMM's epilogue (EPI_STEP) while the gradient tile is in
- * registers, and dW reaches G only when write_g (the trainer's last step of an epoch, for its gradient norms).
- * OpenBLAS tier: OpenBLAS's GEMM into G, then the step on the layer (its weights still in cache).
+ * On the built-in GEMM (FUSED_ON_BUILTIN; in the OpenBLAS tier only for layers wider than one vector: for a
+ * 10-unit output layer OpenBLAS + the pass is faster): the weights' update runs in the GEMM's epilogue
+ * (EPI_STEP) while the gradient tile is in registers, and dW reaches G only when write_g (the trainer's last
+ * step of an epoch, for its gradient norms). Otherwise gemm into G, then the step on the layer (its weights
+ * still in cache).
  * Aprev: (rows, nIn), dZ: (rows, nOut). Returns 0, or -1 (no memory for the GEMM's buffers). */
 static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, size_t rows, size_t nIn, size_t nOut,
                                 double l2, double lr, double mu, int nesterov, int write_g)
@@ -722,8 +728,15 @@ static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, s
         return 0;
     }
 #ifdef NNC_HAVE_OPENBLAS
-    /* OpenBLAS tier: its GEMM, then the step on the layer's weights while they are still in cache */
-    (void)write_g;
+    const int fused = FUSED_ON_BUILTIN && nOut * sizeof(T) > (size_t)NNC_VBYTES;
+#else
+    const int fused = 1;
+#endif
+    if (fused) {
+        const FN(epi_t) e = {.kind = EPI_STEP, .w = P + nOut, .v = V ? V + nOut : NULL, .l2 = (T)l2, .lr = (T)lr,
+                             .mu = (T)mu, .nesterov = nesterov, .write_g = write_g};
+        return FN(gemm_builtin_full)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW, &e);
+    }
     const int rc = FN(gemm)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW);
     if (rc) return rc;
     const size_t n = nIn * nOut;
@@ -731,13 +744,9 @@ static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, s
     if (V) FN(momentum_step)(P + nOut, dW, V + nOut, n, lr, mu, nesterov);
     else FN(sgd_step)(P + nOut, dW, n, lr, 0.0);
     return 0;
-#else
-    const FN(epi_t) e = {.kind = EPI_STEP, .w = P + nOut, .v = V ? V + nOut : NULL, .l2 = (T)l2, .lr = (T)lr,
-                         .mu = (T)mu, .nesterov = nesterov, .write_g = write_g};
-    return FN(gemm_builtin_full)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW, &e);
-#endif
 }
 
+#undef FUSED_ON_BUILTIN
 #undef VEC
 #undef LANES
 #undef NARROW_PACK

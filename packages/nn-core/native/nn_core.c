@@ -8,7 +8,7 @@
  * thread, allocated on first use and kept). GEMM goes to OpenBLAS through CBLAS when the build found it
  * (NNC_HAVE_OPENBLAS, binding.gyp), else to the built-in packed GEMM (gemm_impl.h; issue 14).
  * Also exported: gemmBuiltin (the built-in GEMM in either build), the bfloat16 kernels gemmBf16, linearActBf16,
- * linearBackwardBf16, weightGradStepBf16 and bf16Support() (bf16.h), buildInfo().
+ * linearBackwardBf16, weightGradStepBf16 and bf16Support() (bf16.h), buildInfo(), misalignment() (Kernels.alloc).
  *
  * Every call checks its arguments in O(1): array-ness, one dtype for all arrays of the call, each length
  * against the dimensions, dimensions being integers in [0, 2^31). A bad call throws a TypeError (wrong type,
@@ -32,7 +32,7 @@
 #include "gemm_isa.h"
 
 /* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
-#define NNC_ABI_VERSION 5
+#define NNC_ABI_VERSION 6
 
 /* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
 enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
@@ -805,6 +805,19 @@ static napi_value js_sum_sq(napi_env env, napi_callback_info info)
     return ret_double(env, c.dt == DT_F32 ? sum_sq_f32(x, (size_t)n) : sum_sq_f64(x, (size_t)n));
 }
 
+/* misalignment(x) -> the address of x's first element modulo 64 (bytes): nn-core allocates its buffers with a
+ * few values of slack and starts them on a cache line (Kernels.alloc), since a 64-byte vector load that
+ * straddles two lines costs twice: malloc gives large typed arrays 16-byte alignment (measured 8 % on a
+ * 784-256-256-10 step whose GEMMs read the weights in place). */
+static napi_value js_misalignment(napi_env env, napi_callback_info info)
+{
+    call_t c;
+    if (!begin(&c, env, info, "misalignment", 1)) return NULL;
+    void *x = arr(&c, 0, "x", 0, "0");
+    if (c.failed) return NULL;
+    return ret_double(env, (double)((uintptr_t)x % 64));
+}
+
 /* sgdStep(p, g, n, lr, decay) */
 static napi_value js_sgd_step(napi_env env, napi_callback_info info)
 {
@@ -892,7 +905,8 @@ static napi_value js_openblas_num_threads(napi_env env, napi_callback_info info)
 #define NNC_MARCH "unknown"
 #endif
 
-/* buildInfo() -> { gemm: 'openblas' | 'builtin', isa, march, compiler }: how this addon was built. */
+/* buildInfo() -> { gemm: 'openblas' | 'builtin', isa, march, compiler, fusedF32, fusedF64 }: how this addon was
+ * built; fusedF32/F64: the GEMM behind linearAct and weightGradStep of that dtype (NNC_FUSED_BUILTIN_*). */
 static napi_value js_build_info(napi_env env, napi_callback_info info)
 {
     (void)info;
@@ -910,7 +924,8 @@ static napi_value js_build_info(napi_env env, napi_callback_info info)
 #else
     const char *cc = "unknown";
 #endif
-    const struct { const char *k, *v; } kv[] = {{"gemm", gemm}, {"isa", NNC_ISA_NAME}, {"march", NNC_MARCH}, {"compiler", cc}};
+    const struct { const char *k, *v; } kv[] = {{"gemm", gemm}, {"isa", NNC_ISA_NAME}, {"march", NNC_MARCH}, {"compiler", cc},
+        {"fusedF32", NNC_FUSED_BUILTIN_F32 ? "builtin" : gemm}, {"fusedF64", NNC_FUSED_BUILTIN_F64 ? "builtin" : gemm}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         napi_value v = make_string(env, kv[i].v);
         if (!v || napi_set_named_property(env, o, kv[i].k, v) != napi_ok) return NULL;
@@ -962,6 +977,7 @@ NAPI_MODULE_INIT()
         {"linearBackwardBf16", js_linear_backward_bf16},
         {"weightGradStepBf16", js_weight_grad_step_bf16},
         {"bf16Support", js_bf16_support},
+        {"misalignment", js_misalignment},
 #ifdef NNC_HAVE_OPENBLAS
         {"openblasCorename", js_openblas_corename},
         {"openblasConfig", js_openblas_config},

@@ -19,10 +19,6 @@ export function storageDtype(dtype: DType): StorageDType {
   return dtype === 'float64' ? 'float64' : 'float32';
 }
 
-function allocFloat(dtype: DType, n: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-}
-
 function makeViews(layers: number[], params: FloatArray, grads: FloatArray): LayerView[] {
   const views: LayerView[] = [];
   let off = 0;
@@ -112,8 +108,9 @@ export function createMlp(
   const kernels = typeof opts.kernels === 'object' && opts.kernels !== null ? opts.kernels
     : opts.dtype === 'bfloat16' ? getBf16Kernels(opts.kernels) : getKernels(opts.kernels);
   const numParams = blockSizes(spec.layers).reduce((a, b) => a + b, 0);
-  const params = allocFloat(opts.dtype, numParams);
-  const grads = allocFloat(opts.dtype, numParams);
+  const store = storageDtype(opts.dtype); // bfloat16 models keep float32 master weights
+  const params = kernels.alloc(store, numParams);
+  const grads = kernels.alloc(store, numParams);
   const model: Mlp = {
     spec: { ...spec, layers: [...spec.layers] },
     dtype: opts.dtype, params, grads, numParams, kernels,

@@ -31,7 +31,7 @@ export class Workspace {
   readonly slope: number;
 
   constructor(model: Mlp, readonly rows: number) {
-    const alloc = (n: number): FloatArray => (model.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+    const alloc = (n: number): FloatArray => model.kernels.alloc(model.dtype === 'float64' ? 'float64' : 'float32', n);
     this.acts = model.layers.map((v) => alloc(rows * v.nOut));
     this.deltas = model.layers.map((v) => alloc(rows * v.nOut));
     this.y = alloc(rows * model.layers[model.layers.length - 1].nOut);

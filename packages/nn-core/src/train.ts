@@ -168,7 +168,7 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
   const trainChunks = chunkViews(tr.x, N, nIn);
   const testChunks = test ? chunkViews(test.x, test.n, nIn) : null;
   const valChunks = val ? chunkViews(val.x, val.n, nIn) : null;
-  const xb: FloatArray = full ? tr.x : model.dtype === 'float64' ? new Float64Array(B * nIn) : new Float32Array(B * nIn); // (B, nIn) gathered batch
+  const xb: FloatArray = full ? tr.x : k.alloc(model.dtype === 'float64' ? 'float64' : 'float32', B * nIn); // (B, nIn) gathered batch
   const perm = new Uint32Array(full ? 0 : N); // row order of the current epoch
   const prevParams: FloatArray = model.dtype === 'float64' ? new Float64Array(model.numParams) : new Float32Array(model.numParams);
   const stats = new TrainStats(model);

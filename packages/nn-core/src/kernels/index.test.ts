@@ -10,10 +10,10 @@ import type { Kernels } from './types.js';
 const fakeNative = { ...jsKernels, backend: 'native', tier: 'openblas' } as Kernels;
 const fakeBuiltin = { ...jsKernels, backend: 'native', tier: 'builtin' } as Kernels;
 const available = (): NativeStatus => ({
-  kernels: fakeNative, reason: '', openblasCore: 'SkylakeX', build: { gemm: 'openblas', isa: 'AVX-512', march: 'native', compiler: 'gcc' },
+  kernels: fakeNative, reason: '', openblasCore: 'SkylakeX', build: { gemm: 'openblas', isa: 'AVX-512', march: 'native', compiler: 'gcc', fusedF32: 'builtin', fusedF64: 'openblas' },
 });
 const builtin = (): NativeStatus => ({
-  kernels: fakeBuiltin, reason: '', openblasCore: null, build: { gemm: 'builtin', isa: 'AVX2+FMA', march: 'native', compiler: 'gcc' },
+  kernels: fakeBuiltin, reason: '', openblasCore: null, build: { gemm: 'builtin', isa: 'AVX2+FMA', march: 'native', compiler: 'gcc', fusedF32: 'builtin', fusedF64: 'builtin' },
 });
 const missing = (): NativeStatus => ({ kernels: null, reason: 'the addon was not built', openblasCore: null });
 

@@ -50,7 +50,8 @@ export interface NativeStatus { kernels: Kernels | null; reason: string; openbla
 /** The KernelInfo of a tier (exported for tests). `explicitJs`: js was asked for while native is available. */
 export function tierInfo(native: NativeStatus, useNative: boolean, reason: string, explicitJs = false): KernelInfo {
   if (useNative && native.kernels !== null) {
-    const build: NativeBuild = native.build ?? { gemm: native.kernels.tier === 'builtin' ? 'builtin' : 'openblas', isa: 'unknown', march: 'unknown', compiler: 'unknown' };
+    const gemm = native.kernels.tier === 'builtin' ? 'builtin' : 'openblas';
+    const build: NativeBuild = native.build ?? { gemm, isa: 'unknown', march: 'unknown', compiler: 'unknown', fusedF32: gemm, fusedF64: gemm };
     const tierId: KernelTier = build.gemm === 'openblas' ? 'openblas' : 'builtin';
     return {
       backend: 'native', reason: '', openblasCore: tierId === 'openblas' ? native.openblasCore : null,

@@ -327,9 +327,14 @@ function weightGradStep(P: FloatArray, G: FloatArray, V: FloatArray, Aprev: Floa
   else sgdStep(P, G, n, lr, 0);
 }
 
+function alloc(dtype: 'float32' | 'float64', n: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
 export const jsKernels: Kernels = Object.freeze({
   backend: 'js' as const,
   tier: 'typescript' as const,
   label: 'typescript',
   gemm, linearAct, linearBackward, weightGradStep, biasAct, actBackward, outputLoss, gatherBatch, colSum, axpy, sumSq, sgdStep, momentumStep, adamStep,
+  alloc,
 });

@@ -6,6 +6,7 @@
 // If the addon is not built on this machine, every test that needs it is skipped with the loader's reason.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   loadNativeAddon, nativeTierLabel, openblasCoreForCpu, prepareNativeEnv, REASON_NOT_BUILT,
 } from './native.js';
 import { Act, OutLoss, type FloatArray, type Kernels } from './types.js';
+import { createMlp } from '../model.js';
 import { alloc, assertClose, DTYPES, forEachAddon, load, makeRng, nativeOrSkip, rand, TOL, type DT } from '../testing/native-compare.js';
 
 function copy(a: FloatArray): FloatArray {
@@ -542,4 +544,24 @@ forEachAddon('a dtype mix, a short array, a non-array or a bad dimension throws 
   const moved = f32(4);
   structuredClone(moved.buffer, { transfer: [moved.buffer] });
   throwsWith(() => K.sumSq(moved, 4), RangeError, /has 0 elements but needs at least 4/);
+});
+
+forEachAddon('alloc gives zeroed arrays of the dtype that start on a 64-byte boundary (malloc gives large typed arrays 16 bytes)', (_t, K, a) => {
+  const addon = createRequire(import.meta.url)(a.load.addonPath!) as { misalignment(x: FloatArray): number };
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const n of [1, 10, 1000, 200_000, 1_000_003]) {
+      const x = K.alloc(dtype, n);
+      assert.equal(x.constructor, dtype === 'float64' ? Float64Array : Float32Array);
+      assert.equal(x.length, n);
+      assert.equal(addon.misalignment(x), 0, `${dtype} ${n}`);
+      assert.ok(x.every((v) => v === 0));
+    }
+  }
+  // misalignment() itself sees offsets: a view 1 value in is 4 / 8 bytes past the boundary
+  assert.equal(addon.misalignment(K.alloc('float32', 16).subarray(1)), 4);
+  assert.equal(addon.misalignment(K.alloc('float64', 16).subarray(3)), 24);
+  // a model's hot buffers come from alloc: the first layer's weights start on a cache line
+  const m = createMlp({ layers: [784, 256, 10], activation: 'relu', output: 'softmax', loss: 'cross-entropy' }, { dtype: 'float32', init: 'he', seed: 1, kernels: K });
+  assert.equal(addon.misalignment(m.params), 0);
+  assert.equal(addon.misalignment(m.layers[0]!.W), 0);
 });

@@ -30,7 +30,7 @@ import type { FloatArray, Kernels, KernelTier } from './types.js';
 /** The addon's file name (target_name in binding.gyp). */
 export const NATIVE_ADDON_NAME = 'nn_core';
 /** The argument layout version the addon must report (NNC_ABI_VERSION in native/nn_core.c). */
-export const NATIVE_ABI_VERSION = 5;
+export const NATIVE_ABI_VERSION = 6;
 /** Reason given when build/Release/nn_core.node does not exist. */
 export const REASON_NOT_BUILT = 'the addon was not built (no C compiler at install time)';
 
@@ -43,6 +43,10 @@ export interface NativeBuild {
   /** the -march it was compiled with (default 'native') */
   march: string;
   compiler: string;
+  /** the GEMM behind linearAct and weightGradStep (their fused epilogues) for float32 / float64 models: the
+   * built-in one in the built-in tier, and for float32 on AVX-512 builds of the OpenBLAS tier too (gemm_isa.h) */
+  fusedF32: 'openblas' | 'builtin';
+  fusedF64: 'openblas' | 'builtin';
 }
 
 /** The addon's bf16Support(): the kernel bfloat16 GEMMs use on this CPU, or what the CPU lacks. */
@@ -109,6 +113,8 @@ interface NativeAddon extends Omit<Kernels, 'backend' | 'tier'> {
   linearBackwardBf16: Kernels['linearBackward'];
   weightGradStepBf16: Kernels['weightGradStep'];
   bf16Support(): NativeBf16;
+  /** the address of x's first element modulo 64 (bytes) */
+  misalignment(x: FloatArray): number;
   /** only in the OpenBLAS tier */
   openblasCorename?(): string;
   openblasConfig?(): string;
@@ -186,6 +192,18 @@ export function nativeTierLabel(build: NativeBuild, openblasCore: string | null)
   return build.gemm === 'openblas' ? `native (OpenBLAS ${openblasCore ?? 'unknown core'})` : `native (built-in GEMM, ${build.isa})`;
 }
 
+/**
+ * n zeroed values of `dtype` starting on a 64-byte boundary: a view into a buffer 64 bytes longer, at the offset
+ * the addon's misalignment() gives (malloc aligns large buffers to 16 bytes only).
+ */
+function alignedAlloc(addon: NativeAddon, dtype: 'float32' | 'float64', n: number): FloatArray {
+  const size = dtype === 'float64' ? 8 : 4;
+  const raw = dtype === 'float64' ? new Float64Array(n + 64 / size) : new Float32Array(n + 64 / size);
+  const off = ((64 - addon.misalignment(raw)) % 64) / size;
+  if (!Number.isInteger(off)) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n); // not seen: malloc aligns to >= 8
+  return raw.subarray(off, off + n);
+}
+
 /** 2x3 · 3x2 with known integer result: catches a broken BLAS before it silently trains garbage. */
 function selfTest(addon: NativeAddon): string {
   const A = [1, 2, 3, 4, 5, 6]; // (2, 3)
@@ -228,7 +246,8 @@ export function loadNativeAddon(path: string): NativeLoad {
   } catch (e) {
     return { ...base, reason: `loading ${path} failed: ${errorMessage(e)}` };
   }
-  if (addon?.abiVersion !== NATIVE_ABI_VERSION || KERNEL_FUNCTIONS.some((f) => typeof addon[f] !== 'function') || typeof addon.buildInfo !== 'function') {
+  if (addon?.abiVersion !== NATIVE_ABI_VERSION || KERNEL_FUNCTIONS.some((f) => typeof addon[f] !== 'function') || typeof addon.buildInfo !== 'function' ||
+    typeof addon.misalignment !== 'function') {
     return {
       ...base,
       reason: `${path} is stale (ABI ${String(addon?.abiVersion)}, expected ${NATIVE_ABI_VERSION}): rebuild it with npm run install -w @sweeplab/nn-core`,
@@ -277,6 +296,7 @@ export function loadNativeAddon(path: string): NativeLoad {
     sgdStep: addon.sgdStep,
     momentumStep: addon.momentumStep,
     adamStep: addon.adamStep,
+    alloc: (dtype: 'float32' | 'float64', n: number): FloatArray => alignedAlloc(addon, dtype, n),
   });
   const bf16Kernels = bf16.kernel === null ? null : withBf16Gemm(kernels, addon.gemmBf16, addon.linearActBf16, addon.linearBackwardBf16, addon.weightGradStepBf16,
     `${kernels.label}, bfloat16 ${bf16.kernel === 'amx' ? 'AMX' : 'AVX512_BF16'}`);

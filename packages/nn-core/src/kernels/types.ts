@@ -116,6 +116,13 @@ export interface Kernels {
     start: number, rows: number, cols: number, K: number,
   ): void;
 
+  /**
+   * A new zeroed array of n values of `dtype` for the hot buffers (parameters, gradients, optimizer state,
+   * activations). The native kernels start it on a 64-byte boundary (a view into a slightly longer buffer), so
+   * their vector loads never straddle two cache lines; the TypeScript kernels allocate it plainly.
+   */
+  alloc(dtype: 'float32' | 'float64', n: number): FloatArray;
+
   /** db[j] = Σ_i dZ[i, j] (overwrites). dZ: (rows, cols), db: (cols). */
   colSum(db: FloatArray, dZ: FloatArray, rows: number, cols: number): void;
 

@@ -32,7 +32,7 @@ export class AdamOptimizer implements Optimizer {
     layers: ReadonlyArray<{ offset: number; size: number; nOut: number }>,
     private readonly cfg: AdamConfig,
   ) {
-    const alloc = (n: number): FloatArray => (params instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
+    const alloc = (n: number): FloatArray => k.alloc(params instanceof Float64Array ? 'float64' : 'float32', n);
     this.m = alloc(params.length);
     this.v = alloc(params.length);
     const seg = (from: number, to: number, wd: number): Segment => ({

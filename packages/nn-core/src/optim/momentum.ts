@@ -18,7 +18,7 @@ export class MomentumOptimizer implements Optimizer {
     private readonly mu: number,
     private readonly nesterov: boolean,
   ) {
-    this.velocity = params instanceof Float64Array ? new Float64Array(params.length) : new Float32Array(params.length);
+    this.velocity = k.alloc(params instanceof Float64Array ? 'float64' : 'float32', params.length);
     this.fused = { mu, nesterov, velocity: this.velocity, countStep: () => { this.steps++; } };
   }
 
