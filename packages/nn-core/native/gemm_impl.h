@@ -76,6 +76,39 @@ static void FN(pack_a)(T *restrict ap, const T *restrict A, size_t lda, int ta, 
     }
 }
 
+#if defined(__AVX512F__) && !defined(NNC_GEMM_PLAIN) && !defined(NNC_TR16_DEFINED)
+#define NNC_TR16_DEFINED
+#include <immintrin.h>
+/* d[k·ld + c] = s[c·ls + k] for c, k < 16: a 16x16 float transpose in registers (4 stages of shuffles), the
+ * transposed packing of B (NT GEMMs: the input gradient dZ·Wᵀ) on AVX-512. */
+static inline void nnc_tr16_f32(const float *s, size_t ls, float *d, size_t ld)
+{
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + (size_t)i * ls);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        const __m512d c = _mm512_castps_pd(t[i + 2]), e = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+    }
+    for (int i = 0; i < 16; i += 8)
+        for (int j = 0; j < 4; j++) {
+            t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
+            t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xdd);
+        }
+    for (int j = 0; j < 8; j++) {
+        _mm512_storeu_ps(d + (size_t)j * ld, _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88));
+        _mm512_storeu_ps(d + (size_t)(j + 8) * ld, _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd));
+    }
+}
+#endif
+
 /* Packs op(B)[k0 .. k0+kc, j0 .. j0+nc) into panels of pw columns: panel p at bp + p*kc*pw, k-major;
  * columns past nc are 0. B is (K, N) with leading dimension ldb, or (N, K) when tb. */
 static void FN(pack_b)(T *restrict bp, const T *restrict B, size_t ldb, int tb, int k0, int kc, int j0, int nc,
@@ -102,6 +135,12 @@ static void FN(pack_b)(T *restrict bp, const T *restrict B, size_t ldb, int tb, 
              * writes pw values apart and made this packing as slow as the GEMM of a 128x256x256 step */
             const T *b0 = B + (size_t)jb * ldb + k0;
             int k = 0;
+#ifdef NNC_TR16_DEFINED
+            if (sizeof(T) == sizeof(float) && pw % 16 == 0) /* copies only: the same values as the loop below */
+                for (; k + 16 <= kc; k += 16)
+                    for (int c = 0; c < pw; c += 16)
+                        nnc_tr16_f32((const float *)(b0 + (size_t)c * ldb + k), ldb, (float *)(d + (size_t)k * pw + c), (size_t)pw);
+#endif
             for (; k + 16 <= kc; k += 16)
                 for (int kk = 0; kk < 16; kk++)
                     for (int c = 0; c < pw; c++) d[(k + kk) * pw + c] = b0[(size_t)c * ldb + k + kk];
