@@ -4,7 +4,8 @@
 #   4. peers: PyTorch and numpy MLPs measured on THIS machine (scripts/peers/*.py), when python3 imports them
 #   5. nn-core: training seconds per epoch, setups (a)-(d) of issue 6 and (a) in bfloat16 (issue 14), on the
 #      OpenBLAS and built-in GEMM tiers vs TypeScript vs the peers, the issue 14 ratios from 3 alternating rounds
-#      (PyTorch (a) by default and with flush-denormal, sweeplab (a) float32 and bfloat16), and where an epoch of (a) goes
+#      (PyTorch (a) by default and with flush-denormal, sweeplab (a) float32 and bfloat16) and from 10 paired epochs
+#      (one of PyTorch's right after each of sweeplab's, same core), and where an epoch of (a) goes
 #   6. runner: sweep throughput on 1 vs 2 workers       7. merge everything + the machine description
 # Single-core steps pin themselves to CPU 0 with one OpenBLAS thread. About 17 minutes on 2 cores (steps 1-6: about 8).
 # Usage: npm run bench [-- --quick]      (--quick: short runs for a smoke test, not for figures)

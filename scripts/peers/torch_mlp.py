@@ -2,6 +2,9 @@
 """PyTorch peer of sweeplab's train.bench (setups a, b, c, d32, d64), CPU, one thread.
 
 Usage: python3 scripts/peers/torch_mlp.py [--only a,c] [--quick] [--json out.json] [--flush-denormal]   (prints JSON)
+       python3 scripts/peers/torch_mlp.py --serve REQUEST_FIFO REPLY_FIFO [--only a] [--flush-denormal]
+--serve: paired epochs for sweeplab's bench. Sets up the first setup of --only, then trains one epoch per line read
+from REQUEST_FIFO and writes its seconds as a line to REPLY_FIFO, until REQUEST_FIFO ends (opened in that order).
 --flush-denormal: torch.set_flush_denormal(True). Not PyTorch's default; with it, PyTorch avoids the slow subnormal
 arithmetic its momentum buffers otherwise reach after a few epochs, as sweeplab's kernels do (they store optimizer
 state below the smallest normal float as 0): the like-for-like comparison.
@@ -46,7 +49,8 @@ def make_model(s, dtype):
     return nn.Sequential(*layers).to(dtype)
 
 
-def run_setup(sid, s, epochs):
+def make_trainer(s):
+    """(one_epoch, test_accuracy) for setup s: the model, data and optimizer set up once."""
     dtype = torch.float32 if s['dtype'] == 'float32' else torch.float64
     x, y, xt, yt = pc.data_for(s)
     X, Y = torch.from_numpy(x), torch.from_numpy(y)
@@ -88,11 +92,31 @@ def run_setup(sid, s, epochs):
             loss_of(model(X[idx]), Y[idx]).backward()
             opt.step()
 
+    def accuracy():
+        with torch.no_grad():
+            return float((model(Xt).argmax(dim=1) == Yt).double().mean())
+
+    return epoch, accuracy
+
+
+def run_setup(sid, s, epochs):
+    epoch, accuracy = make_trainer(s)
     secs = [pc.timed(epoch) for _ in range(epochs)]
-    with torch.no_grad():
-        acc = float((model(Xt).argmax(dim=1) == Yt).double().mean())
-    return secs, acc
+    return secs, accuracy()
+
+
+def serve(request_path, reply_path, sid):
+    epoch, _ = make_trainer(pc.SETUPS[sid])
+    with open(request_path) as req, open(reply_path, 'w') as reply:
+        for _ in req:
+            reply.write(f'{pc.timed(epoch)}\n')
+            reply.flush()
 
 
 if __name__ == '__main__':
-    pc.run_all('pytorch', torch.__version__, run_setup)
+    if '--serve' in sys.argv:
+        i = sys.argv.index('--serve')
+        only = sys.argv[sys.argv.index('--only') + 1] if '--only' in sys.argv else 'a'
+        serve(sys.argv[i + 1], sys.argv[i + 2], only.split(',')[0])
+    else:
+        pc.run_all('pytorch', torch.__version__, run_setup)

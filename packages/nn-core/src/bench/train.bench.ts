@@ -31,13 +31,19 @@
  * load changes over minutes, and a ratio of two figures taken minutes apart (the peers' step, then this one)
  * moves with it.
  *
+ * Paired epochs (--torch): finer still. sweeplab's (a) trains 10 epochs in one train() call, and after each of
+ * its epochs two PyTorch processes (by default and with --flush-denormal; started once, each waiting on a FIFO:
+ * torch_mlp.py --serve; each trains a warm-up epoch first) train one epoch of (a) each, on the same core. Each
+ * pair of epochs is a few seconds apart, so the host's load weighs on both alike; the ratio is the median over
+ * the pairs after the first.
+ *
  * Run: node packages/nn-core/dist/bench/train.bench.js [--json out.json] [--peers a.json,b.json] [--quick]
  *        [--only a,a16,b,c,d32,d64] [--no-js] [--torch /usr/bin/python3] [--rounds 3]
  * It re-executes itself under `taskset -c 0` (one core) with OPENBLAS_NUM_THREADS=1 when taskset exists.
  * --quick: 2 native epochs, (d) 5 iterations, no TypeScript runs for (a)/(b) (for a fast look, not for figures).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -229,6 +235,103 @@ function torchA(python: string, quick: boolean, flushDenormal: boolean): number 
   }
 }
 
+export interface Paired {
+  /** seconds of each epoch: sweeplab (a) float32, then PyTorch (a) by default and with flush-denormal right after it */
+  sweeplab: number[]; pytorch: number[]; pytorchFlush: number[];
+  /** medians over the pairs after the first of sweeplab / PyTorch (by default, with flush-denormal) */
+  aOverPytorch: number | null; aOverPytorchFlush: number | null;
+}
+
+/** Sleeps the thread (the PyTorch server runs on this core meanwhile). */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * A PyTorch (a) that trains one epoch per call: torch_mlp.py --serve behind two FIFOs. The request FIFO is opened
+ * read-write and the reply FIFO read-only non-blocking, so neither open waits for Python; a reply is polled for
+ * (every 5 ms, up to `timeoutS`), so a Python that died gives null instead of a hang.
+ */
+function torchServer(python: string, dir: string, name: string, flushDenormal: boolean, timeoutS = 300): { epoch(): number | null; close(): void } {
+  const req = join(dir, `${name}.req`);
+  const rep = join(dir, `${name}.rep`);
+  for (const f of [req, rep]) {
+    const r = spawnSync('mkfifo', [f]);
+    if (r.status !== 0) throw new Error(`mkfifo ${f} failed: ${(r.stderr?.toString() || String(r.error)).trim()}`);
+  }
+  const reqFd = openSync(req, constants.O_RDWR);
+  const repFd = openSync(rep, constants.O_RDONLY | constants.O_NONBLOCK);
+  const script = fileURLToPath(new URL('../../../../scripts/peers/torch_mlp.py', import.meta.url));
+  const child = spawn(python, [script, '--serve', req, rep, '--only', 'a', ...(flushDenormal ? ['--flush-denormal'] : [])], { stdio: 'ignore' });
+  const buf = Buffer.alloc(256);
+  let pending = '';
+  return {
+    epoch(): number | null {
+      writeSync(reqFd, 'epoch\n');
+      const t0 = Date.now();
+      while (Date.now() - t0 < timeoutS * 1000) {
+        let n = 0;
+        try {
+          n = readSync(repFd, buf, 0, buf.length, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        }
+        if (n > 0) pending += buf.toString('utf8', 0, n);
+        const nl = pending.indexOf('\n');
+        if (nl >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          const v = Number(line);
+          return Number.isFinite(v) ? v : null;
+        }
+        sleepMs(5);
+      }
+      return null;
+    },
+    close(): void {
+      closeSync(reqFd); // the server reads EOF and exits
+      closeSync(repFd);
+      child.kill();
+    },
+  };
+}
+
+/** Paired epochs of (a): see the file comment. null when a PyTorch server gave no answer. */
+function pairedEpochs(python: string, data: LoadedData, epochs: number): Paired | null {
+  const a = SETUPS.find((s) => s.id === 'a')!;
+  const dir = mkdtempSync(join(tmpdir(), 'sweeplab-paired-'));
+  const servers = [torchServer(python, dir, 'default', false), torchServer(python, dir, 'flush', true)];
+  const out: Paired = { sweeplab: [], pytorch: [], pytorchFlush: [], aOverPytorch: null, aOverPytorchFlush: null };
+  let failed = false;
+  try {
+    // one epoch each first: waits until both have started (torch and the data loaded, on this core) and warms them up
+    if (servers.some((sv) => sv.epoch() === null)) return null;
+    const model = createMlp(a.spec, { dtype: a.dtype, init: a.init, seed: 1, kernels: 'native' });
+    train(model, { train: data.train, test: data.test, numClasses: 10 }, { ...a.opts, epochs, seed: 1, metricsEvery: epochs }, (m) => {
+      if (m.epoch === 0) return undefined;
+      const p = servers[0]!.epoch();
+      const pf = servers[1]!.epoch();
+      if (p === null || pf === null) {
+        failed = true;
+        return 'stop';
+      }
+      out.sweeplab.push(m.seconds);
+      out.pytorch.push(p);
+      out.pytorchFlush.push(pf);
+      process.stdout.write(` ${m.epoch}`);
+      return undefined;
+    });
+  } finally {
+    for (const sv of servers) sv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (failed || out.sweeplab.length < 2) return null;
+  const pairRatio = (peer: number[]) => median(out.sweeplab.slice(1).map((x, i) => x / peer[i + 1]!));
+  out.aOverPytorch = pairRatio(out.pytorch);
+  out.aOverPytorchFlush = pairRatio(out.pytorchFlush);
+  return out;
+}
+
 /**
  * Alternating rounds: PyTorch (a) by default, PyTorch (a) with flush-denormal, sweeplab (a) float32, sweeplab (a)
  * bfloat16 (when the CPU has it), `n` times.
@@ -387,6 +490,26 @@ function main(): void {
       `normal float as 0; PyTorch by default computes with subnormals, which slows its later epochs): (a) float32 / PyTorch ${fmtX(ratios.aOverPytorchFlushRounds)}` +
       ` (${verdict(ratios.aOverPytorchFlushRounds)})`);
   }
+  // the same ratios from paired epochs (a few seconds apart: the least exposed to the host's changing load)
+  let paired: Paired | null = null;
+  if (torchPython && full && load.kernels && setups.some((s) => s.id === 'a')) {
+    const n = quick ? 3 : 10;
+    process.stdout.write(`  paired epochs on this core (after each of ${n} epochs of sweeplab's (a), one of PyTorch's by default and one with flush-denormal):`);
+    paired = pairedEpochs(torchPython, full, n);
+    console.log('');
+    ratios.aOverPytorchPaired = paired?.aOverPytorch ?? null;
+    ratios.aOverPytorchFlushPaired = paired?.aOverPytorchFlush ?? null;
+    if (paired === null) {
+      console.log('  (paired epochs failed: a PyTorch server gave no answer)');
+    } else {
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
+      console.log(`    sweeplab (a)              ${list(paired.sweeplab)}`);
+      console.log(`    PyTorch (a)               ${list(paired.pytorch)}`);
+      console.log(`    PyTorch, flush-denormal   ${list(paired.pytorchFlush)}`);
+      console.log(`  median over pairs 2..${paired.sweeplab.length}: (a) float32 / PyTorch ${fmtX(paired.aOverPytorch)} (target <= 0.60x: ${verdict(paired.aOverPytorch)}); ` +
+        `like for like, with flush-denormal: ${fmtX(paired.aOverPytorchFlush)} (target <= 0.60x: ${verdict(paired.aOverPytorchFlush)})`);
+    }
+  }
   // metrics pass: its share of a measured epoch, and with metricsEvery 5
   console.log('  metrics pass share of an epoch (eval / (training + eval)); with metricsEvery 5 it runs on 1 epoch in 5:');
   const shares: Record<string, { every1: number; every5: number }> = {};
@@ -432,7 +555,7 @@ function main(): void {
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify({
       cpu, node: process.version, pinned: pin.pinned || null, openblasCore: load.openblasCore, openblasConfig: load.openblasConfig ?? null,
-      tier: info.tier, builtinTier: builtin?.label ?? null, bf16: bf16, quick, gemmFloorA, ratios, rounds, metricsShare: shares, profiles,
+      tier: info.tier, builtinTier: builtin?.label ?? null, bf16: bf16, quick, gemmFloorA, ratios, rounds, paired, metricsShare: shares, profiles,
       setups: rows.map((r) => ({
         id: r.setup.id, title: r.setup.title, target: r.setup.target, targetAcc: r.setup.targetAcc ?? null,
         issuePeers: r.setup.issuePeers, native: r.native, builtin: r.builtin, js: r.js,
