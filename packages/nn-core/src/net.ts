@@ -12,6 +12,7 @@
 import { NnCoreError } from './errors.js';
 import type { Act, FloatArray, OutLoss } from './kernels/types.js';
 import { actCode, leakySlope, outLossCode } from './spec.js';
+import { storageDtype } from './model.js';
 import type { DType, LabeledSet, Mlp } from './types.js';
 
 /** Rows per chunk of the passes over a whole set (evaluation, full-batch gradients). */
@@ -31,7 +32,7 @@ export class Workspace {
   readonly slope: number;
 
   constructor(model: Mlp, readonly rows: number) {
-    const alloc = (n: number): FloatArray => model.kernels.alloc(model.dtype === 'float64' ? 'float64' : 'float32', n);
+    const alloc = (n: number): FloatArray => model.kernels.alloc(storageDtype(model.dtype), n);
     this.acts = model.layers.map((v) => alloc(rows * v.nOut));
     this.deltas = model.layers.map((v) => alloc(rows * v.nOut));
     this.y = alloc(rows * model.layers[model.layers.length - 1].nOut);

@@ -18,7 +18,7 @@
 import { NnCoreError } from './errors.js';
 import { ConfusionCounter, evalSet } from './evaluate.js';
 import { SATURATION_BOUNDS } from './kernels/js.js';
-import { SHUFFLE_STREAM } from './model.js';
+import { SHUFFLE_STREAM, storageDtype } from './model.js';
 import { addL2Grad, backward, backwardStep, checkSet, chunkViews, CHUNK, forward, stepBlocks, weightSumSq, Workspace } from './net.js';
 import { makeOptimizer } from './optim/index.js';
 import { makeSchedule } from './optim/schedule.js';
@@ -168,7 +168,7 @@ export function train(model: Mlp, data: TrainData, opts: TrainOptions, onEpoch?:
   const trainChunks = chunkViews(tr.x, N, nIn);
   const testChunks = test ? chunkViews(test.x, test.n, nIn) : null;
   const valChunks = val ? chunkViews(val.x, val.n, nIn) : null;
-  const xb: FloatArray = full ? tr.x : k.alloc(model.dtype === 'float64' ? 'float64' : 'float32', B * nIn); // (B, nIn) gathered batch
+  const xb: FloatArray = full ? tr.x : k.alloc(storageDtype(model.dtype), B * nIn); // (B, nIn) gathered batch
   const perm = new Uint32Array(full ? 0 : N); // row order of the current epoch
   const prevParams: FloatArray = model.dtype === 'float64' ? new Float64Array(model.numParams) : new Float32Array(model.numParams);
   const stats = new TrainStats(model);

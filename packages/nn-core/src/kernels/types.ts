@@ -57,8 +57,9 @@ export interface Kernels {
   /**
    * Forward of a hidden layer: Z = act(A · W + b), i.e. gemm(false, false, rows, nOut, nIn, 1, A, W, 0, Z) then
    * biasAct(Z, b, rows, nOut, act, slope), with the same results (the built-in tier runs the bias and a ReLU or
-   * identity in the GEMM's epilogue, bit for bit the same operations). Z: (rows, nOut), A: (rows, nIn),
-   * W: (nIn, nOut), b: (nOut).
+   * identity in the GEMM's epilogue, bit for bit the same operations). The native OpenBLAS tier does the same for
+   * float32 on AVX-512 builds, on its built-in GEMM: there the result equals the built-in GEMM + biasAct, not
+   * OpenBLAS's gemm + biasAct (buildInfo().fusedF32). Z: (rows, nOut), A: (rows, nIn), W: (nIn, nOut), b: (nOut).
    */
   linearAct(Z: FloatArray, A: FloatArray, W: FloatArray, b: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void;
 
