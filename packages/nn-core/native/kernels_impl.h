@@ -680,18 +680,17 @@ static int FN(linear_act)(T *Z, const T *A, const T *W, const T *b, size_t rows,
 }
 
 /* Input gradient of a layer: dA (rows, nIn) = (dZ (rows, nOut) · Wᵀ) ⊙ act'(Aprev), with W (nIn, nOut) and
- * Aprev (rows, nIn) the activations the layer took as input = gemm NT + act_backward. Built-in tier, ReLU:
- * the mask (Aprev > 0) runs in the GEMM's epilogue, as act_backward does it (bit for bit). */
+ * Aprev (rows, nIn) the activations the layer took as input = gemm NT + act_backward. On the built-in GEMM
+ * (FUSED_ON_BUILTIN), ReLU: the mask (Aprev > 0) runs in the GEMM's epilogue, as act_backward does it (the
+ * built-in GEMM + act_backward bit for bit). */
 static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, size_t rows, size_t nIn, size_t nOut,
                                int act, double slope)
 {
     if (rows == 0 || nIn == 0) return 0;
-#ifndef NNC_HAVE_OPENBLAS
-    if (nOut > 0 && act == ACT_RELU) {
+    if (FUSED_ON_BUILTIN && nOut > 0 && act == ACT_RELU) {
         const FN(epi_t) e = {.kind = EPI_MASK_POS, .mask = Aprev};
         return FN(gemm_builtin_full)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e);
     }
-#endif
     const int rc = FN(gemm)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA);
     if (rc) return rc;
     FN(act_backward)(dA, dA, Aprev, rows * nIn, act, slope);

@@ -43,7 +43,7 @@ export interface NativeBuild {
   /** the -march it was compiled with (default 'native') */
   march: string;
   compiler: string;
-  /** the GEMM behind linearAct and weightGradStep (their fused epilogues) for float32 / float64 models: the
+  /** the GEMM behind linearAct, linearBackward (ReLU) and weightGradStep (their fused epilogues) for float32 / float64 models: the
    * built-in one in the built-in tier, and for float32 on AVX-512 builds of the OpenBLAS tier too (gemm_isa.h) */
   fusedF32: 'openblas' | 'builtin';
   fusedF64: 'openblas' | 'builtin';

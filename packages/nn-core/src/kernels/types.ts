@@ -65,7 +65,8 @@ export interface Kernels {
 
   /**
    * Input gradient of a layer: dA = (dZ · Wᵀ) ⊙ act'(Aprev), i.e. gemm(false, true, rows, nIn, nOut, 1, dZ, W, 0, dA)
-   * then actBackward(dA, dA, Aprev, rows·nIn, act, slope), with the same results. dA: (rows, nIn) (may not alias
+   * then actBackward(dA, dA, Aprev, rows·nIn, act, slope), with the same results (a ReLU's mask runs in the GEMM's
+   * epilogue where linearAct's does: then over the built-in GEMM, buildInfo().fusedF32). dA: (rows, nIn) (may not alias
    * dZ or W), dZ: (rows, nOut), W: (nIn, nOut), Aprev: (rows, nIn) the activations the layer took as input.
    */
   linearBackward(dA: FloatArray, dZ: FloatArray, W: FloatArray, Aprev: FloatArray, rows: number, nIn: number, nOut: number, act: Act, slope: number): void;
