@@ -269,9 +269,9 @@ static inline T FN(epi1)(T c, const FN(epi_t) *e, size_t off, int j)
 /* The micro-kernel: an MR x (nv·LANES) tile of C in registers over kc steps of k (nv is a constant: the
  * function is always inlined into one caller per variant). a(r, k) = ap[r·rs + k·cs] (packed: rs = 1,
  * cs = MR; read in place: the strides of A, with rows past mr pointing at row 0: computed, never stored);
- * bp: the panel of B (kc x nv·LANES), row k at bp + k·bs (packed: bs = nv·LANES; in place: bs = ldb). Only mr rows and nr columns are stored: first k-block:
- * C = alpha·acc + beta·C (beta 0: C = alpha·acc); later blocks: C = C + alpha·acc; on the last block the
- * epilogue `e` (when not NULL) follows. */
+ * bp: the panel of B (kc x nv·LANES), row k at bp + k·bs (packed: bs = nv·LANES; in place: bs = ldb).
+ * Only mr rows and nr columns are stored: first k-block: C = alpha·acc + beta·C (beta 0: C = alpha·acc); later
+ * blocks: C = C + alpha·acc; on the last block the epilogue `e` (when not NULL) follows. */
 static inline __attribute__((always_inline)) void FN(ukr)(const int nv, const int apacked, int mr, int kc, const T *restrict ap,
                                                           size_t rs, size_t cs, const T *restrict bp, size_t bs,
                                                           T *restrict c, size_t ldc, int nr, int first, T alpha,

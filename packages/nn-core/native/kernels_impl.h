@@ -656,8 +656,8 @@ static void FN(adam_step)(T *p, const T *g, T *m, T *v, size_t n, double lr, dou
 }
 
 
-/* Whether linear_act and weight_grad_step run on the built-in GEMM with their epilogues: NNC_FUSED_BUILTIN_F32/F64
- * (gemm_isa.h, reported by buildInfo()). */
+/* Whether linear_act, linear_backward (ReLU) and weight_grad_step run on the built-in GEMM with their epilogues:
+ * NNC_FUSED_BUILTIN_F32/F64 (gemm_isa.h, reported by buildInfo()). */
 #define FUSED_ON_BUILTIN (sizeof(T) == sizeof(float) ? NNC_FUSED_BUILTIN_F32 : NNC_FUSED_BUILTIN_F64)
 
 /* Forward of a hidden layer: Z (rows, nOut) = act(A (rows, nIn) · W (nIn, nOut) + b (nOut)) = gemm + bias_act.

@@ -906,7 +906,8 @@ static napi_value js_openblas_num_threads(napi_env env, napi_callback_info info)
 #endif
 
 /* buildInfo() -> { gemm: 'openblas' | 'builtin', isa, march, compiler, fusedF32, fusedF64 }: how this addon was
- * built; fusedF32/F64: the GEMM behind linearAct and weightGradStep of that dtype (NNC_FUSED_BUILTIN_*). */
+ * built; fusedF32/F64: the GEMM behind linearAct, linearBackward (ReLU) and weightGradStep of that dtype
+ * (NNC_FUSED_BUILTIN_*). */
 static napi_value js_build_info(napi_env env, napi_callback_info info)
 {
     (void)info;

@@ -475,6 +475,16 @@ forEachAddon('optimizer state that decays below the smallest normal number is st
       k.weightGradStep(P, G, V, alloc(dt, 3), alloc(dt, 3 * n), 3, 1, n, 0, 0.1, 0.9, false, true);
       check(`${name} weightGradStep (b)`, V.subarray(0, n), P.subarray(0, n), P0.subarray(0, n));
       check(`${name} weightGradStep (W)`, V.subarray(n), P.subarray(n), P0.subarray(n));
+      // the same on a layer 1 -> 64: whole-vector tiles of the built-in GEMM, whose epilogue flushes a vector at a time
+      const w = 8 * n;
+      const tile = (vals: ArrayLike<number>): number[] => Array.from({ length: w }, (_, i) => vals[i % n]!);
+      const [Pw, Gw, Vw] = [fill([...tile(state.map(() => 1)), ...tile(p0)]), alloc(dt, 2 * w), fill([...tile(state), ...tile(state)])];
+      const Pw0 = copy(Pw);
+      k.weightGradStep(Pw, Gw, Vw, alloc(dt, 3), alloc(dt, 3 * w), 3, 1, w, 0, 0.1, 0.9, false, true);
+      for (let c = 0; c < (2 * w) / n; c++) {
+        const at = (a: FloatArray) => a.subarray(c * n, (c + 1) * n);
+        check(`${name} weightGradStep 1 -> ${w} (values ${c * n}..)`, at(Vw), at(Pw), at(Pw0));
+      }
     }
   }
 });
