@@ -118,6 +118,9 @@ def parse_args(peer):
     p.add_argument('--json', help='also write the JSON here')
     p.add_argument('--flush-denormal', action='store_true',
                    help='PyTorch only: torch.set_flush_denormal(True), subnormal floats computed as 0 (not the default)')
+    p.add_argument('--serve', nargs=2, metavar=('REQUEST_FIFO', 'REPLY_FIFO'),
+                   help='PyTorch only: train one epoch of the first setup of --only per line read from REQUEST_FIFO, '
+                        'its seconds as a line to REPLY_FIFO')
     return p.parse_args()
 
 

@@ -114,9 +114,8 @@ def serve(request_path, reply_path, sid):
 
 
 if __name__ == '__main__':
-    if '--serve' in sys.argv:
-        i = sys.argv.index('--serve')
-        only = sys.argv[sys.argv.index('--only') + 1] if '--only' in sys.argv else 'a'
-        serve(sys.argv[i + 1], sys.argv[i + 2], only.split(',')[0])
+    args = pc.parse_args('pytorch')
+    if args.serve:
+        serve(*args.serve, args.only.split(',')[0])
     else:
         pc.run_all('pytorch', torch.__version__, run_setup)

@@ -217,14 +217,16 @@ export interface Round {
   aOverPytorch: number | null; aOverPytorchFlush: number | null; bf16OverF32: number | null;
 }
 
+/** The PyTorch peer (this file is dist/bench/train.bench.js of packages/nn-core). */
+const TORCH_PEER = fileURLToPath(new URL('../../../../scripts/peers/torch_mlp.py', import.meta.url));
+
 /** PyTorch's seconds per epoch of (a), from one run of scripts/peers/torch_mlp.py --only a (null when it failed). */
 function torchA(python: string, quick: boolean, flushDenormal: boolean): number | null {
   const dir = mkdtempSync(join(tmpdir(), 'sweeplab-bench-'));
   try {
-    const script = fileURLToPath(new URL('../../../../scripts/peers/torch_mlp.py', import.meta.url));
     const out = join(dir, 'a.json');
     const extra = [...(quick ? ['--quick'] : []), ...(flushDenormal ? ['--flush-denormal'] : [])];
-    const r = spawnSync(python, [script, '--only', 'a', '--json', out, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const r = spawnSync(python, [TORCH_PEER, '--only', 'a', '--json', out, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) {
       console.log(`  (PyTorch round failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()})`);
       return null;
@@ -261,8 +263,7 @@ function torchServer(python: string, dir: string, name: string, flushDenormal: b
   }
   const reqFd = openSync(req, constants.O_RDWR);
   const repFd = openSync(rep, constants.O_RDONLY | constants.O_NONBLOCK);
-  const script = fileURLToPath(new URL('../../../../scripts/peers/torch_mlp.py', import.meta.url));
-  const child = spawn(python, [script, '--serve', req, rep, '--only', 'a', ...(flushDenormal ? ['--flush-denormal'] : [])], { stdio: 'ignore' });
+  const child = spawn(python, [TORCH_PEER, '--serve', req, rep, '--only', 'a', ...(flushDenormal ? ['--flush-denormal'] : [])], { stdio: 'ignore' });
   const buf = Buffer.alloc(256);
   let pending = '';
   return {
@@ -476,10 +477,11 @@ function main(): void {
   }
   if (ratios.builtinOverMainA !== null) console.log(`  (a) on the built-in GEMM tier / on ${info.tier}: ${fmtX(ratios.builtinOverMainA)}`);
   // the same two ratios from alternating rounds (the figures to judge the targets by on a shared machine)
+  const torchSideBySide = torchPython && full && load.kernels && setups.some((s) => s.id === 'a') ? { python: torchPython, data: full } : null;
   let rounds: Round[] = [];
-  if (torchPython && full && load.kernels && setups.some((s) => s.id === 'a')) {
+  if (torchSideBySide) {
     console.log(`  alternating rounds on this core (PyTorch (a) by default and with flush-denormal, then sweeplab (a)${load.bf16Kernels ? ' in float32 and bfloat16' : ''}), ${nRounds} round(s):`);
-    rounds = alternatingRounds(nRounds, torchPython, full, quick ? 2 : 5, quick, !!load.bf16Kernels);
+    rounds = alternatingRounds(nRounds, torchSideBySide.python, torchSideBySide.data, quick ? 2 : 5, quick, !!load.bf16Kernels);
     const med = (xs: (number | null)[]) => { const v = xs.filter((x): x is number => x !== null); return v.length ? median(v) : null; };
     ratios.aOverPytorchRounds = med(rounds.map((r) => r.aOverPytorch));
     ratios.aOverPytorchFlushRounds = med(rounds.map((r) => r.aOverPytorchFlush));
@@ -492,10 +494,10 @@ function main(): void {
   }
   // the same ratios from paired epochs (a few seconds apart: the least exposed to the host's changing load)
   let paired: Paired | null = null;
-  if (torchPython && full && load.kernels && setups.some((s) => s.id === 'a')) {
+  if (torchSideBySide) {
     const n = quick ? 3 : 10;
     process.stdout.write(`  paired epochs on this core (after each of ${n} epochs of sweeplab's (a), one of PyTorch's by default and one with flush-denormal):`);
-    paired = pairedEpochs(torchPython, full, n);
+    paired = pairedEpochs(torchSideBySide.python, torchSideBySide.data, n);
     console.log('');
     ratios.aOverPytorchPaired = paired?.aOverPytorch ?? null;
     ratios.aOverPytorchFlushPaired = paired?.aOverPytorchFlush ?? null;
