@@ -44,7 +44,7 @@ enum { OUT_SIGMOID_BCE = 0, OUT_SOFTMAX_CE = 1, OUT_IDENTITY_MSE = 2, OUT_SIGMOI
 #define NNC_NARROW_COLS 64
 #define NNC_FLAT_BLOCK 256
 #define NNC_PF_ROWS 4 /* rows ahead that the narrow NN kernel prefetches (A streams from memory) */
-#define NNC_GATHER_AHEAD 2 /* rows prefetched ahead by gatherBatch */
+#define NNC_GATHER_AHEAD 8 /* rows prefetched ahead by gatherBatch (into L2: see gather_batch) */
 #define NNC_PREFETCH_MAX_BYTES (64 * 1024) /* gatherBatch prefetches the next batch only up to this size */
 #define NNC_MAX_ARGS 16
 #define NNC_DIM_LIMIT 2147483647.0 /* CBLAS dimensions are 32-bit ints in Debian's OpenBLAS */
