@@ -76,6 +76,70 @@ static void FN(pack_a)(T *restrict ap, const T *restrict A, size_t lda, int ta, 
     }
 }
 
+#if defined(__AVX512F__) && !defined(NNC_GEMM_PLAIN)
+#include <immintrin.h>
+#endif
+
+/* Zero skipping. A k of a packed micro-panel whose MR values of op(A) are all zero (+0 or -0) adds nothing to the
+ * tile: each product is a zero, and acc + (±0) = acc for every acc but -0 (-0 + +0 = +0). compact_a drops those k
+ * from the panel (the kept ones stay in increasing k order, their indices in kidx) and the micro-kernel reads the
+ * rows of B by index, so every element of C is the same sum over the same nonzero terms in the same order: the
+ * same bits as without skipping, given a finite B (0 · Inf and 0 · NaN are NaN: with a non-finite value anywhere
+ * in op(B) the call does not skip). The one difference left is the sign of a zero: a sum that is exactly -0 after
+ * a product underflowed to -0 (|a·b| < 2^-150 for float) stays -0 where adding a +0 product would make it +0.
+ * Inputs such as MNIST's (81 % zero pixels) leave about half the k of the first layer's tiles, forward and
+ * weight gradient, all zero at batch 128. compact_a copies the kept k of the packed micro-panel ap into as (ap
+ * stays whole: a panel with few zero k runs on it, without the indexed reads). Returns the number kept. */
+static int FN(compact_a)(T *restrict as, int *restrict kidx, const T *restrict ap, int kc)
+{
+    int n = 0;
+#if defined(__AVX512F__) && !defined(NNC_GEMM_PLAIN) && NNC_MR == 12
+    if (sizeof(T) == sizeof(float)) {
+        const __m512 z = _mm512_setzero_ps();
+        for (int k = 0; k < kc; k++) {
+            const __m512 v = _mm512_maskz_loadu_ps(0x0fff, (const float *)ap + (size_t)k * NNC_MR);
+            if (!_mm512_cmp_ps_mask(v, z, _CMP_NEQ_UQ)) continue; /* NaN: kept */
+            _mm512_mask_storeu_ps((float *)as + (size_t)n * NNC_MR, 0x0fff, v);
+            kidx[n++] = k;
+        }
+    } else {
+        const __m512d z = _mm512_setzero_pd();
+        for (int k = 0; k < kc; k++) {
+            const double *p = (const double *)ap + (size_t)k * NNC_MR;
+            const __m512d v0 = _mm512_loadu_pd(p), v1 = _mm512_maskz_loadu_pd(0x0f, p + 8);
+            if (!(_mm512_cmp_pd_mask(v0, z, _CMP_NEQ_UQ) | _mm512_cmp_pd_mask(v1, z, _CMP_NEQ_UQ))) continue;
+            double *d = (double *)as + (size_t)n * NNC_MR;
+            _mm512_storeu_pd(d, v0);
+            _mm512_mask_storeu_pd(d + 8, 0x0f, v1);
+            kidx[n++] = k;
+        }
+    }
+#else
+    for (int k = 0; k < kc; k++) {
+        const T *p = ap + (size_t)k * NNC_MR;
+        int nz = 0;
+        for (int r = 0; r < NNC_MR; r++) nz |= p[r] != (T)0; /* NaN != 0: kept */
+        if (!nz) continue;
+        memcpy(as + (size_t)n * NNC_MR, p, NNC_MR * sizeof(T));
+        kidx[n++] = k;
+    }
+#endif
+    return n;
+}
+
+/* Whether every value of op(B) (rows x cols of a row-major matrix with leading dimension ld) is finite. */
+static int FN(all_finite)(const T *B, size_t ld, int rows, int cols)
+{
+    for (int i = 0; i < rows; i++) {
+        const T *b = B + (size_t)i * ld;
+        T s = (T)0;
+#pragma omp simd reduction(+ : s)
+        for (int j = 0; j < cols; j++) s += b[j] * (T)0; /* 0 for a finite value, NaN for Inf or NaN */
+        if (s != (T)0) return 0;
+    }
+    return 1;
+}
+
 #if defined(__AVX512F__) && !defined(NNC_GEMM_PLAIN) && !defined(NNC_TR16_DEFINED)
 #define NNC_TR16_DEFINED
 #include <immintrin.h>
@@ -252,6 +316,24 @@ static inline __attribute__((always_inline)) void FN(epi_step_v)(const FN(epi_t)
 #define GZERO ((T)0)
 #endif
 
+/* s · x, never fused by the compiler with the add that follows it (alpha · acc + C, acc + beta · C): the
+ * inlined copies of the micro-kernel (dense, skipping zero k, narrow) may contract such an expression into an FMA
+ * in one copy and not in another, which rounds differently. A call keeps the product rounded on its own in all of
+ * them. Only for alpha != 1 and beta != 0 (the trainer's GEMMs use alpha 1, beta 0 or 1). */
+static __attribute__((noinline)) GV FN(gscale)(T s, GV x)
+{
+    return s * x;
+}
+#if NNC_VBYTES > 0
+static __attribute__((noinline)) T FN(sscale)(T s, T x)
+{
+    return s * x;
+}
+#else
+#define sscale_f32 gscale_f32
+#define sscale_f64 gscale_f64
+#endif
+
 /* One value of the epilogue, scalar: exactly the operations of bias_act / act_backward. */
 static inline T FN(epi1)(T c, const FN(epi_t) *e, size_t off, int j)
 {
@@ -270,12 +352,14 @@ static inline T FN(epi1)(T c, const FN(epi_t) *e, size_t off, int j)
  * function is always inlined into one caller per variant). a(r, k) = ap[r·rs + k·cs] (packed: rs = 1,
  * cs = MR; read in place: the strides of A, with rows past mr pointing at row 0: computed, never stored);
  * bp: the panel of B (kc x nv·LANES), row k at bp + k·bs (packed: bs = nv·LANES; in place: bs = ldb).
+ * kidx (not NULL): packed A holds only kc kept values of k (zero skipping), whose rows of B are kidx[0..kc).
  * Only mr rows and nr columns are stored: first k-block: C = alpha·acc + beta·C (beta 0: C = alpha·acc); later
  * blocks: C = C + alpha·acc; on the last block the epilogue `e` (when not NULL) follows. */
 static inline __attribute__((always_inline)) void FN(ukr)(const int nv, const int apacked, int mr, int kc, const T *restrict ap,
                                                           size_t rs, size_t cs, const T *restrict bp, size_t bs,
                                                           T *restrict c, size_t ldc, int nr, int first, T alpha,
-                                                          T beta, const FN(epi_t) *e, int j0c, size_t c_off)
+                                                          T beta, const FN(epi_t) *e, int j0c, size_t c_off,
+                                                          const int *kidx)
 {
     size_t ro[NNC_MR]; /* offset of row r of A */
     /* packed A has zeros in the rows past mr, so its offsets are the constants r (no registers spent on them);
@@ -295,8 +379,10 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, const in
             __builtin_prefetch(e->w + o, 1, 3);
             if (e->v) __builtin_prefetch(e->v + o, 1, 3);
         }
+        /* kidx (zero skipping, see compact_a): the packed k-th value of A belongs to row kidx[k] of the panel */
+        const T *brow = bp + (size_t)(kidx ? kidx[k] : k) * bs;
         GV b[NNC_NV];
-        for (int v = 0; v < nv; v++) b[v] = FN(gload)(bp + (size_t)k * bs + v * GLANES);
+        for (int v = 0; v < nv; v++) b[v] = FN(gload)(brow + v * GLANES);
         const T *a = ap + (size_t)k * cs;
         for (int r = 0; r < NNC_MR; r++) {
             const T ar = a[ro[r]];
@@ -309,9 +395,9 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, const in
             T *cr = c + (size_t)r * ldc;
             for (int v = 0; v < nv; v++) {
                 GV x = acc[r][v];
-                if (alpha != (T)1) x = alpha * x;
+                if (alpha != (T)1) x = FN(gscale)(alpha, x);
                 if (first) {
-                    if (beta != (T)0) x = x + beta * FN(gload)(cr + v * GLANES);
+                    if (beta != (T)0) x = x + FN(gscale)(beta, FN(gload)(cr + v * GLANES));
                 } else {
                     x = FN(gload)(cr + v * GLANES) + x;
                 }
@@ -360,9 +446,9 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, const in
             T *cr = c + (size_t)r * ldc;
             for (int j = 0; j < nr; j++) {
                 T x = t[j];
-                if (alpha != (T)1) x = alpha * x;
+                if (alpha != (T)1) x = FN(sscale)(alpha, x);
                 if (first) {
-                    if (beta != (T)0) x = x + beta * cr[j];
+                    if (beta != (T)0) x = x + FN(sscale)(beta, cr[j]);
                 } else {
                     x = cr[j] + x;
                 }
@@ -378,27 +464,38 @@ static inline __attribute__((always_inline)) void FN(ukr)(const int nv, const in
     }
 }
 
-/* The four variants: tiles of NNC_NV vectors or of one (narrow C), A packed (constant strides) or in place.
- * B: a packed panel (bs = its width) or the rows of B itself (bs = ldb). */
+/* The six variants: tiles of NNC_NV vectors or of one (narrow C), A packed (constant strides) or in place, and
+ * packed A with skipped zero k (rows of B by index). B: a packed panel (bs = its width) or the rows of B itself
+ * (bs = ldb). */
 static void FN(ukr_packed)(int mr, int kc, const T *ap, const T *bp, size_t bs, T *c, size_t ldc, int nr, int first,
                            T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(NNC_NV, 1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(NNC_NV, 1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off, NULL);
 }
 static void FN(ukr_packed1)(int mr, int kc, const T *ap, const T *bp, size_t bs, T *c, size_t ldc, int nr, int first,
                             T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(1, 1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(1, 1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off, NULL);
+}
+static void FN(ukr_skip)(int mr, int kc, const T *ap, const T *bp, size_t bs, T *c, size_t ldc, int nr, int first,
+                         T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off, const int *kidx)
+{
+    FN(ukr)(NNC_NV, 1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off, kidx);
+}
+static void FN(ukr_skip1)(int mr, int kc, const T *ap, const T *bp, size_t bs, T *c, size_t ldc, int nr, int first,
+                          T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off, const int *kidx)
+{
+    FN(ukr)(1, 1, mr, kc, ap, 1, NNC_MR, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off, kidx);
 }
 static void FN(ukr_direct)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, size_t bs, T *c,
                            size_t ldc, int nr, int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(NNC_NV, 0, mr, kc, ap, rs, cs, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(NNC_NV, 0, mr, kc, ap, rs, cs, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off, NULL);
 }
 static void FN(ukr_direct1)(int mr, int kc, const T *ap, size_t rs, size_t cs, const T *bp, size_t bs, T *c,
                             size_t ldc, int nr, int first, T alpha, T beta, const FN(epi_t) *e, int j0c, size_t c_off)
 {
-    FN(ukr)(1, 0, mr, kc, ap, rs, cs, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off);
+    FN(ukr)(1, 0, mr, kc, ap, rs, cs, bp, bs, c, ldc, nr, first, alpha, beta, e, j0c, c_off, NULL);
 }
 
 /* Per-thread packing buffers, allocated on the first call in a thread and kept for the next calls. Freed by
@@ -408,6 +505,8 @@ static void FN(ukr_direct1)(int mr, int kc, const T *ap, size_t rs, size_t cs, c
 typedef struct {
     T *ap; /* MR x KC */
     T *bp; /* KC x (NC rounded up to a whole panel) */
+    T *as; /* MR x KC: ap without its all-zero k (zero skipping) */
+    int *kidx; /* KC: the k kept in as */
 } FN(gbuf_t);
 
 static _Thread_local FN(gbuf_t) FN(gbuf_tls);
@@ -416,18 +515,24 @@ static void FN(gbuf_release)(void)
 {
     free(FN(gbuf_tls).ap);
     free(FN(gbuf_tls).bp);
+    free(FN(gbuf_tls).kidx);
+    free(FN(gbuf_tls).as);
+    FN(gbuf_tls).as = NULL;
     FN(gbuf_tls).ap = NULL;
     FN(gbuf_tls).bp = NULL;
+    FN(gbuf_tls).kidx = NULL;
 }
 
 static FN(gbuf_t) *FN(gbuf)(void)
 {
     FN(gbuf_t) *g = &FN(gbuf_tls);
-    if (g->ap && g->bp) return g;
+    if (g->ap && g->bp && g->as && g->kidx) return g;
     const size_t ncr = (NNC_NC_MAX + GNR - 1) / GNR * GNR;
     if (!g->ap) g->ap = aligned_alloc(64, ((size_t)NNC_MR * GKC * sizeof(T) + 63) / 64 * 64);
     if (!g->bp) g->bp = aligned_alloc(64, ((size_t)GKC * ncr * sizeof(T) + 63) / 64 * 64);
-    return g->ap && g->bp ? g : NULL;
+    if (!g->as) g->as = aligned_alloc(64, ((size_t)NNC_MR * GKC * sizeof(T) + 63) / 64 * 64);
+    if (!g->kidx) g->kidx = malloc((size_t)GKC * sizeof(int));
+    return g->ap && g->bp && g->as && g->kidx ? g : NULL;
 }
 
 /* Small GEMMs (narrow C, N <= 2 vectors, with a short inner dimension or few rows: the 5- and 10-unit layers of
@@ -465,8 +570,8 @@ static inline void FN(small_store)(const GV acc[2], T *C, size_t ldc, int i, int
     }
     for (int j = 0; j < N; j++) {
         T x = t[j];
-        if (alpha != (T)1) x = alpha * x;
-        if (beta != (T)0) x = x + beta * cr[j];
+        if (alpha != (T)1) x = FN(sscale)(alpha, x);
+        if (beta != (T)0) x = x + FN(sscale)(beta, cr[j]);
         if (e && e->kind == EPI_STEP) {
             t[j] = x;
             continue;
@@ -542,10 +647,11 @@ static void FN(gemm_small)(int ta, int tb, int M, int N, int K, T alpha, const T
 
 /* C (M, N) = alpha · op(A) · op(B) + beta · C, then the epilogue `e` (may be NULL) on the final values.
  * A: (M, K) or (K, M) when ta, with leading dimension lda; B: (K, N) or (N, K) when tb, leading dimension ldb;
- * C: leading dimension ldc. K = 0 is handled by the caller. Returns 0, or -1 when the buffers could not be
- * allocated (nothing written). */
+ * C: leading dimension ldc. K = 0 is handled by the caller. skip: skip the k where a packed micro-panel of A is
+ * all zero (compact_a; the same bits), 0 only in the tests that check it against the plain computation.
+ * Returns 0, or -1 when the buffers could not be allocated (nothing written). */
 static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const T *A, size_t lda, const T *B,
-                            size_t ldb, T beta, T *C, size_t ldc, const FN(epi_t) *e)
+                            size_t ldb, T beta, T *C, size_t ldc, const FN(epi_t) *e, int skip)
 {
     if (FN(small_ok)(M, N, K)) {
         FN(gemm_small)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, e);
@@ -557,6 +663,8 @@ static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const 
     /* narrow C (N <= one vector, e.g. a 10-unit output layer): tiles of one vector, not NNC_NV */
     const int nv = N <= GLANES ? 1 : NNC_NV, pw = nv * GLANES;
     const int ncb = FN(gblock)(N, NNC_NC_MAX, pw);
+    int bfinite = -1; /* whether op(B) is all finite (zero skipping): checked once, when a k is first skipped */
+    int skipped = 0;  /* whether a micro-panel of this call ran with skipped k */
     for (int jc = 0; jc < N; jc += ncb) {
         const int nc = N - jc < ncb ? N - jc : ncb;
         for (int pc = 0; pc < K; pc += kcb) {
@@ -573,12 +681,31 @@ static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const 
                 const int direct = nc <= pw;
                 const T *ap = g->ap;
                 size_t rs = 1, cs = NNC_MR;
+                int nk = kc;              /* the k of this micro-panel the micro-kernel runs */
+                const int *kidx = NULL;   /* their rows of B when some were skipped */
                 if (direct) {
                     ap = ta ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
                     rs = ta ? 1 : lda;
                     cs = ta ? lda : 1;
                 } else {
                     FN(pack_a)(g->ap, A, lda, ta, ic, mr, pc, kc);
+                    if (skip) {
+                        nk = FN(compact_a)(g->as, g->kidx, g->ap, kc);
+                        /* worth the indexed reads of B from an eighth of the k skipped */
+                        if (8 * nk <= 7 * kc && bfinite < 0)
+                            bfinite = tb ? FN(all_finite)(B, ldb, N, K) : FN(all_finite)(B, ldb, K, N);
+                        if (8 * nk <= 7 * kc && bfinite) {
+                            kidx = g->kidx;
+                            ap = g->as;
+                            skipped = 1;
+                        } else {
+                            nk = kc;
+                            /* 0 · Inf would be NaN: no skipping in this call; nor when the first micro-panel had
+                             * too few zero k (hidden layers: ReLU zeros rarely fill a whole k of 12 rows), so that
+                             * dense operands pay for one compaction only */
+                            if (!bfinite || !skipped) skip = 0;
+                        }
+                    }
                 }
                 for (int jr = 0; jr < nc; jr += pw) {
                     const int nr = nc - jr < pw ? nc - jr : pw;
@@ -586,7 +713,10 @@ static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const 
                     const T *bpp = bdirect ? B + (size_t)pc * ldb + jc + jr : g->bp + (size_t)(jr / pw) * kc * pw;
                     const size_t bs = bdirect ? ldb : (size_t)pw;
                     const FN(epi_t) *el = last ? e : NULL;
-                    if (direct) {
+                    if (kidx) {
+                        if (nv == 1) FN(ukr_skip1)(mr, nk, ap, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off, kidx);
+                        else FN(ukr_skip)(mr, nk, ap, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off, kidx);
+                    } else if (direct) {
                         if (nv == 1) FN(ukr_direct1)(mr, kc, ap, rs, cs, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
                         else FN(ukr_direct)(mr, kc, ap, rs, cs, bpp, bs, C + off, ldc, nr, first, alpha, beta, el, jc + jr, off);
                     } else {

@@ -217,7 +217,7 @@ static void FN(scale_c)(T *C, size_t n, double beta)
  * the built-in tier, exported as gemmBuiltin so that tests and benches can compare it with OpenBLAS in one
  * process. Returns 0, or -1 when its packing buffers could not be allocated. */
 static int FN(gemm_builtin_full)(int ta, int tb, int M, int N, int K, double alpha, const T *A, const T *B,
-                                 double beta, T *C, const FN(epi_t) *e)
+                                 double beta, T *C, const FN(epi_t) *e, int skip)
 {
     if (M == 0 || N == 0) return 0;
     if (K == 0) {
@@ -225,7 +225,7 @@ static int FN(gemm_builtin_full)(int ta, int tb, int M, int N, int K, double alp
         return 0;
     }
     return FN(gemm_builtin)(ta, tb, M, N, K, (T)alpha, A, ta ? (size_t)M : (size_t)K, B, tb ? (size_t)K : (size_t)N,
-                            (T)beta, C, (size_t)N, e);
+                            (T)beta, C, (size_t)N, e, skip);
 }
 
 /* C = alpha · op(A) · op(B) + beta · C. A: (M, K) or (K, M) when ta; B: (K, N) or (N, K) when tb; C: (M, N).
@@ -252,7 +252,7 @@ static int FN(gemm)(int ta, int tb, int M, int N, int K, double alpha, const T *
               (T)alpha, A, ta ? M : K, B, tb ? K : N, (T)beta, C, N);
     return 0;
 #else
-    return FN(gemm_builtin_full)(ta, tb, M, N, K, alpha, A, B, beta, C, NULL);
+    return FN(gemm_builtin_full)(ta, tb, M, N, K, alpha, A, B, beta, C, NULL, 1);
 #endif
 }
 
@@ -675,7 +675,7 @@ static int FN(linear_act)(T *Z, const T *A, const T *W, const T *b, size_t rows,
     if (FUSED_ON_BUILTIN && nIn > 0 && (act == ACT_RELU || act == ACT_IDENTITY) &&
         !FN(narrow_nn_ok)((int)rows, (int)nOut, (int)nIn)) {
         const FN(epi_t) e = {.kind = act == ACT_RELU ? EPI_BIAS_RELU : EPI_BIAS, .bias = b};
-        return FN(gemm_builtin_full)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e);
+        return FN(gemm_builtin_full)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z, &e, 1);
     }
     const int rc = FN(gemm)(0, 0, (int)rows, (int)nOut, (int)nIn, 1.0, A, W, 0.0, Z);
     if (rc) return rc;
@@ -693,7 +693,7 @@ static int FN(linear_backward)(T *dA, const T *dZ, const T *W, const T *Aprev, s
     if (rows == 0 || nIn == 0) return 0;
     if (FUSED_ON_BUILTIN && nOut > 0 && act == ACT_RELU) {
         const FN(epi_t) e = {.kind = EPI_MASK_POS, .mask = Aprev};
-        return FN(gemm_builtin_full)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e);
+        return FN(gemm_builtin_full)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA, &e, 1);
     }
     const int rc = FN(gemm)(0, 1, (int)rows, (int)nIn, (int)nOut, 1.0, dZ, W, 0.0, dA);
     if (rc) return rc;
@@ -738,7 +738,7 @@ static int FN(weight_grad_step)(T *P, T *G, T *V, const T *Aprev, const T *dZ, s
     if (fused) {
         const FN(epi_t) e = {.kind = EPI_STEP, .w = P + nOut, .v = V ? V + nOut : NULL, .l2 = (T)l2, .lr = (T)lr,
                              .mu = (T)mu, .nesterov = nesterov, .write_g = write_g};
-        return FN(gemm_builtin_full)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW, &e);
+        return FN(gemm_builtin_full)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW, &e, 1);
     }
     const int rc = FN(gemm)(1, 0, (int)nIn, (int)nOut, (int)rows, 1.0, Aprev, dZ, 0.0, dW);
     if (rc) return rc;

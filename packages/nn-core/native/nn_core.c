@@ -7,7 +7,8 @@
  * into the outputs the caller passes; nothing is allocated per call (the GEMMs' packing buffers are per
  * thread, allocated on first use and kept). GEMM goes to OpenBLAS through CBLAS when the build found it
  * (NNC_HAVE_OPENBLAS, binding.gyp), else to the built-in packed GEMM (gemm_impl.h; issue 14).
- * Also exported: gemmBuiltin (the built-in GEMM in either build), the bfloat16 kernels gemmBf16, linearActBf16,
+ * Also exported: gemmBuiltin (the built-in GEMM in either build), gemmBuiltinDense (the same without its zero
+ * skipping, for the tests), the bfloat16 kernels gemmBf16, linearActBf16,
  * linearBackwardBf16, weightGradStepBf16 and bf16Support() (bf16.h), buildInfo(), misalignment() (Kernels.alloc).
  *
  * Every call checks its arguments in O(1): array-ness, one dtype for all arrays of the call, each length
@@ -32,7 +33,7 @@
 #include "gemm_isa.h"
 
 /* Bumped when an exported function changes its arguments; src/kernels/native.ts checks it. */
-#define NNC_ABI_VERSION 6
+#define NNC_ABI_VERSION 7
 
 /* Activation and output/loss codes: the values of `Act` and `OutLoss` in src/kernels/types.ts. */
 enum { ACT_IDENTITY = 0, ACT_SIGMOID = 1, ACT_TANH = 2, ACT_RELU = 3, ACT_LEAKY_RELU = 4, ACT_MAX = 4 };
@@ -437,7 +438,8 @@ static napi_value fail_alloc(napi_env env, const char *fn)
     return NULL;
 }
 
-/* gemm(transA, transB, M, N, K, alpha, A, B, beta, C); `builtin`: always the built-in GEMM (gemmBuiltin) */
+/* gemm(transA, transB, M, N, K, alpha, A, B, beta, C); `builtin`: always the built-in GEMM (1: gemmBuiltin; 2:
+ * gemmBuiltinDense, the same without zero skipping, which the tests compare it with) */
 static napi_value gemm_call(napi_env env, napi_callback_info info, const char *fn, int builtin)
 {
     call_t c;
@@ -452,8 +454,8 @@ static napi_value gemm_call(napi_env env, napi_callback_info info, const char *f
     if (c.failed) return NULL;
     int rc;
     if (builtin) {
-        rc = c.dt == DT_F32 ? gemm_builtin_full_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL)
-                            : gemm_builtin_full_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL);
+        rc = c.dt == DT_F32 ? gemm_builtin_full_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL, builtin == 1)
+                            : gemm_builtin_full_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C, NULL, builtin == 1);
     } else {
         rc = c.dt == DT_F32 ? gemm_f32(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C)
                             : gemm_f64(ta, tb, (int)M, (int)N, (int)K, alpha, A, B, beta, C);
@@ -465,6 +467,10 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) { return gemm_c
 static napi_value js_gemm_builtin(napi_env env, napi_callback_info info)
 {
     return gemm_call(env, info, "gemmBuiltin", 1);
+}
+static napi_value js_gemm_builtin_dense(napi_env env, napi_callback_info info)
+{
+    return gemm_call(env, info, "gemmBuiltinDense", 2);
 }
 
 /* linearAct(Z, A, W, b, rows, nIn, nOut, act, slope) */
@@ -969,6 +975,7 @@ NAPI_MODULE_INIT()
         {"momentumStep", js_momentum_step},
         {"adamStep", js_adam_step},
         {"gemmBuiltin", js_gemm_builtin},
+        {"gemmBuiltinDense", js_gemm_builtin_dense},
         {"linearAct", js_linear_act},
         {"linearBackward", js_linear_backward},
         {"weightGradStep", js_weight_grad_step},

@@ -108,6 +108,89 @@ forEachAddon('gemmBuiltin: beta 0 overwrites NaN in C; a NaN in A reaches its ro
   }
 });
 
+/**
+ * Sparse A for the zero skipping of the packed GEMM (compact_a in gemm_impl.h): each k (a column of op(A)) is
+ * all zero with probability pZero (+0 and -0 mixed), else each value is zero with probability 0.6, as in MNIST's
+ * pixels (81 % zero) and ReLU outputs. A is (m, k), or (k, m) when ta.
+ */
+function sparseA(dt: DT, ta: boolean, m: number, k: number, pZero: number, rnd: () => number): FloatArray {
+  const A = rand(dt, m * k, rnd);
+  for (let kk = 0; kk < k; kk++) {
+    const all = rnd() < pZero;
+    for (let i = 0; i < m; i++) {
+      if (all || rnd() < 0.6) A[ta ? kk * m + i : i * k + kk] = rnd() < 0.5 ? 0 : -0;
+    }
+  }
+  return A;
+}
+
+forEachAddon('gemmBuiltin skips the k where a micro-panel of A is all zero: the same bits as gemmBuiltinDense, all transposes, both dtypes', (_t, _K, a) => {
+  const gemm = a.load.gemmBuiltin!;
+  const dense = a.load.gemmBuiltinDense!;
+  const rnd = makeRng(27);
+  let v = 0;
+  let count = 0;
+  // M around the 12-row tile; N narrow, one panel, several; K in one k-block and in several (784: 2 for float32,
+  // 4 for float64); pZero 1: every k of every micro-panel skipped
+  for (const m of [1, 12, 13, 40, 128]) for (const n of [5, 16, 33, 256]) for (const k of [1, 3, 100, 784]) {
+    for (const dt of DTYPES) for (const ta of [false, true]) for (const tb of [false, true]) {
+      if ((v++ & 3) !== 0 && m * n * k > 200_000) continue; // a quarter of the big ones
+      const [alpha, beta] = AB[v % AB.length]!;
+      const pZero = [0.5, 0.9, 1, 0.1][v % 4]!;
+      const A = sparseA(dt, ta, m, k, pZero, rnd);
+      const B = rand(dt, k * n, rnd);
+      const C0 = beta === 0 ? alloc(dt, m * n).fill(NaN) : rand(dt, m * n, rnd);
+      const [Cs, Cd] = [C0.slice(), C0.slice()];
+      gemm(ta, tb, m, n, k, alpha, A, B, beta, Cs);
+      dense(ta, tb, m, n, k, alpha, A, B, beta, Cd);
+      assert.deepEqual(Cs, Cd, `${dt} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} M=${m} N=${n} K=${k} pZero ${pZero} alpha=${alpha} beta=${beta}`);
+      count++;
+    }
+  }
+  assert.ok(count > 300, `${count} cases`);
+  // the dense path itself is the TypeScript GEMM within tolerance on such an A (the test above checks it on dense A)
+  for (const dt of DTYPES) {
+    const A = sparseA(dt, false, 128, 784, 0.5, rnd);
+    const B = rand(dt, 784 * 256, rnd);
+    const [Cs, Cj] = [alloc(dt, 128 * 256), alloc(dt, 128 * 256)];
+    gemm(false, false, 128, 256, 784, 1, A, B, 0, Cs);
+    jsKernels.gemm(false, false, 128, 256, 784, 1, A, B, 0, Cj);
+    assertClose(dt, Cs, Cj, `${dt} sparse 128x256x784 against TypeScript`);
+  }
+});
+
+forEachAddon('gemmBuiltin does not skip past a non-finite B (0 · Inf = NaN) nor past a NaN in A', (_t, _K, a) => {
+  const gemm = a.load.gemmBuiltin!;
+  const dense = a.load.gemmBuiltinDense!;
+  const rnd = makeRng(28);
+  for (const dt of DTYPES) for (const ta of [false, true]) for (const tb of [false, true]) for (const bad of [Infinity, -Infinity, NaN]) {
+    const [m, n, k] = [30, 40, 100];
+    const A = sparseA(dt, ta, m, k, 0.5, rnd);
+    for (let i = 0; i < m; i++) A[ta ? 7 * m + i : i * k + 7] = 0; // k = 7 is zero in every row of A
+    const B = rand(dt, k * n, rnd);
+    B[tb ? 5 * k + 7 : 7 * n + 5] = bad; // ... and B's row 7 has a non-finite value in column 5
+    const [Cs, Cd] = [alloc(dt, m * n), alloc(dt, m * n)];
+    gemm(ta, tb, m, n, k, 1, A, B, 0, Cs);
+    dense(ta, tb, m, n, k, 1, A, B, 0, Cd);
+    const what = `${dt} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} B has ${bad}`;
+    for (let i = 0; i < m; i++) assert.ok(Number.isNaN(Cs[i * n + 5]!), `${what}: C[${i}, 5] is NaN (0 · ${bad})`);
+    assert.deepEqual(Cs, Cd, what);
+  }
+  for (const dt of DTYPES) {
+    // a NaN in a k that is otherwise zero keeps that k: its row of C is NaN
+    const [m, n, k] = [24, 33, 50];
+    const A = alloc(dt, m * k);
+    A[13 * k + 4] = NaN;
+    const B = rand(dt, k * n, rnd);
+    const C = alloc(dt, m * n);
+    gemm(false, false, m, n, k, 1, A, B, 0, C);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      if (i === 13) assert.ok(Number.isNaN(C[i * n + j]!), `${dt} C[13, ${j}]`);
+      else assert.ok(Object.is(C[i * n + j], 0), `${dt} C[${i}, ${j}] = +0`);
+    }
+  }
+});
+
 const ACTS = [Act.Identity, Act.Sigmoid, Act.Tanh, Act.Relu, Act.LeakyRelu] as const;
 const LAYERS: Array<[number, number, number]> = [[1, 1, 1], [7, 10, 3], [13, 33, 40], [30, 300, 17], [128, 256, 64], [20, 5, 600], [5, 700, 12]];
 
@@ -230,6 +313,40 @@ forEachAddon('weightGradStep (gradient + SGD/momentum step in the GEMM epilogue)
       }
     }
   }
+});
+
+forEachAddon('the fused kernels on the built-in GEMM skip zero inputs with the same bits: linearAct and weightGradStep on sparse inputs = their composition over gemmBuiltinDense', (t, K, a) => {
+  const rnd = makeRng(29);
+  const build = a.load.build!;
+  const dense = a.load.gemmBuiltinDense!;
+  let ran = 0;
+  for (const dt of DTYPES) {
+    if ((dt === 'f32' ? build.fusedF32 : build.fusedF64) !== 'builtin') continue; // fused kernels on OpenBLAS here
+    for (const [rows, nIn, nOut] of [[128, 784, 64], [13, 600, 40], [40, 100, 256]] as const) {
+      const what = `${dt} rows ${rows} nIn ${nIn} nOut ${nOut}`;
+      // forward of a first layer on sparse inputs: ReLU(X·W + b) in the epilogue
+      const X = sparseA(dt, false, rows, nIn, 0.5, rnd); // (rows, nIn)
+      const W = rand(dt, nIn * nOut, rnd, -0.5, 0.5);
+      const b = rand(dt, nOut, rnd);
+      const [Zf, Zc] = [alloc(dt, rows * nOut), alloc(dt, rows * nOut)];
+      K.linearAct(Zf, X, W, b, rows, nIn, nOut, Act.Relu, 0);
+      dense(false, false, rows, nOut, nIn, 1, X, W, 0, Zc);
+      K.biasAct(Zc, b, rows, nOut, Act.Relu, 0);
+      assert.deepEqual(Zf, Zc, `linearAct ${what}`);
+      // weight gradient Xᵀ·dZ with the momentum step in the epilogue: G (written, l2 = 0) = the dense TN GEMM
+      const n = (nIn + 1) * nOut;
+      const P = rand(dt, n, rnd);
+      const V = rand(dt, n, rnd, -0.1, 0.1);
+      const G = alloc(dt, n).fill(NaN);
+      const dZ = rand(dt, rows * nOut, rnd);
+      K.weightGradStep(P, G, V, X, dZ, rows, nIn, nOut, 0, 0.05, 0.9, false, true);
+      const dW = alloc(dt, nIn * nOut);
+      dense(true, false, nIn, nOut, rows, 1, X, dZ, 0, dW);
+      assert.deepEqual(G.subarray(nOut), dW, `weightGradStep ${what}`);
+      ran++;
+    }
+  }
+  if (ran === 0) t.diagnostic(`${a.name}: no dtype runs its fused kernels on the built-in GEMM`);
 });
 
 forEachAddon('weightGradStep checks its arguments (block sizes, the velocity block, aliasing)', (_t, K) => {

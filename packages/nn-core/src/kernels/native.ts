@@ -30,7 +30,7 @@ import type { FloatArray, Kernels, KernelTier } from './types.js';
 /** The addon's file name (target_name in binding.gyp). */
 export const NATIVE_ADDON_NAME = 'nn_core';
 /** The argument layout version the addon must report (NNC_ABI_VERSION in native/nn_core.c). */
-export const NATIVE_ABI_VERSION = 6;
+export const NATIVE_ABI_VERSION = 7;
 /** Reason given when build/Release/nn_core.node does not exist. */
 export const REASON_NOT_BUILT = 'the addon was not built (no C compiler at install time)';
 
@@ -65,6 +65,8 @@ export interface NativeLoad {
   build?: NativeBuild | null;
   /** the built-in GEMM of the loaded addon, in either tier (tests and benches compare it with OpenBLAS) */
   gemmBuiltin?: GemmFn | null;
+  /** the built-in GEMM without its zero skipping (the k where a micro-panel of A is all zero): tests compare the two */
+  gemmBuiltinDense?: GemmFn | null;
   /** the bfloat16 kernel this CPU runs ('amx' | 'avx512bf16'), or null with what is missing */
   bf16?: NativeBf16 | null;
   /** kernels for bfloat16 models (float32 kernels with bf16-input GEMMs); null when the CPU has no bf16 kernel */
@@ -108,6 +110,7 @@ interface NativeAddon extends Omit<Kernels, 'backend' | 'tier'> {
   readonly abiVersion: number;
   buildInfo(): NativeBuild;
   gemmBuiltin: GemmFn;
+  gemmBuiltinDense: GemmFn;
   gemmBf16: GemmFn;
   linearActBf16: Kernels['linearAct'];
   linearBackwardBf16: Kernels['linearBackward'];
@@ -247,7 +250,7 @@ export function loadNativeAddon(path: string): NativeLoad {
     return { ...base, reason: `loading ${path} failed: ${errorMessage(e)}` };
   }
   if (addon?.abiVersion !== NATIVE_ABI_VERSION || KERNEL_FUNCTIONS.some((f) => typeof addon[f] !== 'function') || typeof addon.buildInfo !== 'function' ||
-    typeof addon.misalignment !== 'function') {
+    typeof addon.misalignment !== 'function' || typeof addon.gemmBuiltinDense !== 'function') {
     return {
       ...base,
       reason: `${path} is stale (ABI ${String(addon?.abiVersion)}, expected ${NATIVE_ABI_VERSION}): rebuild it with npm run install -w @sweeplab/nn-core`,
@@ -300,7 +303,7 @@ export function loadNativeAddon(path: string): NativeLoad {
   });
   const bf16Kernels = bf16.kernel === null ? null : withBf16Gemm(kernels, addon.gemmBf16, addon.linearActBf16, addon.linearBackwardBf16, addon.weightGradStepBf16,
     `${kernels.label}, bfloat16 ${bf16.kernel === 'amx' ? 'AMX' : 'AVX512_BF16'}`);
-  return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice, build, gemmBuiltin: addon.gemmBuiltin, bf16, bf16Kernels };
+  return { ...base, kernels, openblasCore: core, openblasConfig: config, openblasThreads: threads, notice, build, gemmBuiltin: addon.gemmBuiltin, gemmBuiltinDense: addon.gemmBuiltinDense, bf16, bf16Kernels };
 }
 
 let cached: NativeLoad | null = null;
