@@ -17,7 +17,9 @@
  *
  * Determinism: every C element is one sum along k, in increasing k, in the register of its tile; the
  * k-blocks (their split depends on K only) are added to C in order. So the summation order depends only on
- * the shapes, never on alignment, on the data or on how the work is split into calls.
+ * the shapes, never on alignment, on the data or on how the work is split into calls. Zero skipping (compact_a)
+ * leaves out the k whose values of A are zero in all rows of a micro-panel: it drops zero products only, so the
+ * sums and their bits stay those of the full loop (up to the sign of an all-zero sum, see compact_a).
  *
  * Epilogues (on the last k-block, in registers): EPI_BIAS_RELU gives C = max(C + b, 0) with exactly the
  * operations of bias_act (so a fused forward equals gemm + biasAct bit for bit), EPI_BIAS gives C + b, and
