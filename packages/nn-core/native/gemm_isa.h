@@ -49,7 +49,6 @@
  * micro-panel of A (MR x KC) stays in L1 while the micro-kernel runs along the panels of B. */
 #define NNC_KC_BYTES 2048 /* KC = 512 floats / 256 doubles along k (784 inputs: 2 blocks) */
 #define NNC_NC_MAX 1024   /* columns per packed block of B */
-#define NNC_MC_MAX 1536   /* rows per packed block of A */
 
 /* Whether the fused layer kernels (linearAct: bias + activation; linearBackward: the ReLU mask; weightGradStep:
  * the optimizer step) run on the built-in GEMM with its epilogues, per dtype: always in the built-in tier; in the
