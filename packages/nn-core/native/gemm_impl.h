@@ -144,7 +144,6 @@ static int FN(all_finite)(const T *B, size_t ld, int rows, int cols)
 
 #if defined(__AVX512F__) && !defined(NNC_GEMM_PLAIN) && !defined(NNC_TR16_DEFINED)
 #define NNC_TR16_DEFINED
-#include <immintrin.h>
 /* d[k·ld + c] = s[c·ls + k] for c, k < 16: a 16x16 float transpose in registers (4 stages of shuffles), the
  * transposed packing of B (NT GEMMs: the input gradient dZ·Wᵀ) on AVX-512. */
 static inline void nnc_tr16_f32(const float *s, size_t ls, float *d, size_t ld)
@@ -694,9 +693,10 @@ static int FN(gemm_builtin)(int ta, int tb, int M, int N, int K, T alpha, const 
                     if (skip) {
                         nk = FN(compact_a)(g->as, g->kidx, g->ap, kc);
                         /* worth the indexed reads of B from an eighth of the k skipped */
-                        if (8 * nk <= 7 * kc && bfinite < 0)
+                        const int worth = 8 * nk <= 7 * kc;
+                        if (worth && bfinite < 0)
                             bfinite = tb ? FN(all_finite)(B, ldb, N, K) : FN(all_finite)(B, ldb, K, N);
-                        if (8 * nk <= 7 * kc && bfinite) {
+                        if (worth && bfinite) {
                             kidx = g->kidx;
                             ap = g->as;
                             skipped = 1;
